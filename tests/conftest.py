@@ -1,0 +1,25 @@
+"""Test setup: two logical CPU devices must exist before TensorFlow initialises.
+
+MirroredStrategy tests need ``num_replicas_in_sync == 2`` on this CPU-only machine. Virtual
+devices cannot be changed once TF has run an op, so this runs at import time, before any
+test module imports TensorFlow code.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+)
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator, so failures reproduce."""
+    return np.random.default_rng(1234)

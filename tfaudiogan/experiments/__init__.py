@@ -1,0 +1,1 @@
+"""tfaudiogan.experiments."""
