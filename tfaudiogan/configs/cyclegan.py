@@ -1,0 +1,190 @@
+"""CycleGAN instrument translation configs: seed 002 (IRMAS piano <-> electric guitar) and the
+seed-004 "music style" variant.
+
+Every default is the published value and names its source:
+  [seed002] ../shared/seeds/002 "Instrumental Music Translation" (Gupta & Naik).
+  [seed004] ../shared/seeds/004 "Learning Music Style Transformation" slides (Hongbo Zhu).
+  [ref]     junyanz/pytorch-CycleGAN-and-pix2pix (reference/cyclegan.md section 1).
+  [chosen]  not stated by any source; our choice, with the reason next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from tfaudiogan.configs.base import register_preset
+
+FAMILY_IRMAS = "cyclegan_irmas"
+FAMILY_MUSIC_STYLE = "cyclegan_music_style"
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig:
+    """STFT magnitude/phase front-end (tfaudiogan.audio.representations.CycleGANSpectrogram)."""
+
+    sample_rate: int = 25_000  # [seed002] "load ... at sampling rate 25KHz"
+    frame_length: int = 511  # [seed002] Hann window of 511 samples
+    # [seed002] "This will return 256 frequencies": 1 + 511 // 2. TF would default the FFT to
+    # 512 (257 bins), so the FFT length is explicit.
+    fft_length: int = 511
+    frame_step: int = 127  # [seed002] librosa's default hop, win_length // 4 (the seed gives none)
+    # [chosen] dB range mapped to [-1, 1] for the tanh generator, relative to the largest possible
+    # bin magnitude; 120 dB keeps the identity round trip above 100 dB SNR.
+    db_range: float = 120.0
+    drop_nyquist: bool = False  # [chosen] only needed for even FFTs (seed 004: 257 -> 256 rows)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Generator and discriminator shapes (tfaudiogan.models.cyclegan)."""
+
+    architecture: str = "resnet"  # "resnet" [ref] or "music_style" [seed004]
+    channels: int = 1  # one magnitude channel: only the amplitude is translated [seed002]
+    ngf: int = 64  # [ref] --ngf
+    ndf: int = 64  # [ref] --ndf
+    n_blocks: int = 9  # [ref] resnet_9blocks, the paper's 256x256 generator
+    n_layers: int = 3  # [ref] 70x70 PatchGAN (n_layers_D=3)
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss kinds and weights (tfaudiogan.gans.cyclegan.CycleGAN)."""
+
+    adversarial: str = "lsgan"  # [seed002] "Mean square error" discriminator loss; [ref] lsgan
+    lambda_a: float = 10.0  # [seed002] forward cycle weight 10 (also [ref] lambda_A)
+    lambda_b: float = 10.0  # [seed002] backward cycle weight 10 (also [ref] lambda_B)
+    # [seed002] "kept as half ... of the forward cycle consistency loss; we changed it to 4";
+    # [ref] uses 0.5 * 10 = 5.
+    identity_weight: float = 4.0
+    d_loss_factor: float = 0.5  # [seed002] discriminator loss halved; [ref] (real + fake) * 0.5
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam with the reference's linear decay (tfaudiogan.training.schedules.LinearDecay)."""
+
+    learning_rate: float = 2e-4  # [seed002] "The learning rate was 2.0e-4"; [ref] --lr
+    beta_1: float = 0.5  # [ref] --beta1
+    beta_2: float = 0.999  # [ref] PyTorch Adam default
+    epsilon: float = 1e-8  # [ref] PyTorch Adam default (Keras would use 1e-7)
+    n_epochs: int = 100  # [ref] epochs at the initial learning rate
+    n_epochs_decay: int = 100  # [ref] epochs of linear decay towards zero
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the two domains come from (tfaudiogan.data.load)."""
+
+    dataset: str = "irmas"  # "irmas", "folders" or "synthetic"
+    domain_a: str = "pia"  # [seed002] piano
+    domain_b: str = "gel"  # [seed002] electric guitar
+    clip_seconds: float = 3.0  # IRMAS training excerpts are 3 s (reference/cyclegan.md section 4)
+    n_train: int = 600  # [seed002] "600 audio samples were taken for training"
+    n_validation: int = 50  # [seed002] "while 50 were kept for validation"
+    synthetic_train: int = 64  # [chosen] built-in two-timbre data: clips per domain
+    synthetic_validation: int = 8  # [chosen]
+    strict: bool = False  # raise on the first unreadable file instead of skipping it
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Loop settings (tfaudiogan.training.cyclegan)."""
+
+    batch_size: int = 2  # [seed002] "batch size of 2 training examples" ([ref] uses 1)
+    crop_frames: int = 256  # [ref] 256x256 training crops; 256 frames ~ 1.3 s at hop 127
+    pool_size: int = 50  # [ref] --pool_size; [seed002] buffer of earlier fakes
+    epochs: int = 200  # [ref] n_epochs + n_epochs_decay (the seed trained ~27 h, epochs unstated)
+    steps_per_epoch: int = 0  # 0 = one pass over the larger domain's clips per epoch
+    seed: int = 0
+    chunk_overlap_frames: int = 64  # [chosen] cross-fade between chunks when translating long audio
+    eval_clips: int = 50  # clips per domain and split used for metrics.json (0 = all)
+    sample_clips: int = 1  # clips per domain written to samples/ each epoch
+
+
+@dataclass(frozen=True)
+class CycleGANConfig:
+    """The complete CycleGAN experiment config."""
+
+    name: str = FAMILY_IRMAS
+    spectrogram: SpectrogramConfig = field(default_factory=SpectrogramConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def total_epochs(self) -> int:
+        """Epochs of the run (the linear schedule spans n_epochs + n_epochs_decay)."""
+        return self.train.epochs
+
+
+def _demo(config: CycleGANConfig) -> CycleGANConfig:
+    """The embedded default: built-in synthetic two-timbre data, ~10 minutes on a 2-core CPU."""
+    epochs = 10
+    return replace(
+        config,
+        model=replace(config.model, ngf=8, ndf=8, n_blocks=4),
+        data=replace(config.data, dataset="synthetic", domain_a="piano", domain_b="guitar",
+                     clip_seconds=3.0, synthetic_train=32, synthetic_validation=8),
+        train=replace(config.train, crop_frames=64, epochs=epochs, steps_per_epoch=60,
+                      chunk_overlap_frames=16, eval_clips=8),
+        optimizer=replace(config.optimizer, n_epochs=epochs // 2,
+                          n_epochs_decay=epochs - epochs // 2),
+    )
+
+
+def _smoke(config: CycleGANConfig) -> CycleGANConfig:
+    """Seconds-long run for tests: tiny networks, 1 s clips, two epochs of two steps."""
+    return replace(
+        config,
+        model=replace(config.model, ngf=4, ndf=4, n_blocks=1),
+        data=replace(config.data, dataset="synthetic", domain_a="piano", domain_b="guitar",
+                     clip_seconds=1.0, synthetic_train=4, synthetic_validation=2),
+        train=replace(config.train, crop_frames=16, epochs=2, steps_per_epoch=2, pool_size=4,
+                      chunk_overlap_frames=4, eval_clips=2),
+        optimizer=replace(config.optimizer, n_epochs=1, n_epochs_decay=1),
+    )
+
+
+@register_preset(FAMILY_IRMAS, "paper")
+def irmas_paper() -> CycleGANConfig:
+    """Seed 002 as published: IRMAS piano <-> electric guitar, ResNet-9 + 70x70 PatchGAN."""
+    return CycleGANConfig()
+
+
+@register_preset(FAMILY_IRMAS, "demo")
+def irmas_demo() -> CycleGANConfig:
+    return _demo(CycleGANConfig())
+
+
+@register_preset(FAMILY_IRMAS, "smoke")
+def irmas_smoke() -> CycleGANConfig:
+    return _smoke(CycleGANConfig())
+
+
+def music_style_paper() -> CycleGANConfig:
+    """Seed 004: log-magnitude STFT (20.5 kHz, 10 ms hop, FFT 512), its G/D variant, log loss."""
+    return CycleGANConfig(
+        name=FAMILY_MUSIC_STYLE,
+        spectrogram=SpectrogramConfig(
+            sample_rate=20_500,  # [seed004] "Audio sampling rate of 20.5kHz"
+            # [seed004] "Frame-size 30ms" is 615 samples, longer than "FFT-size 512"; we use
+            # 512-sample frames (25 ms) so no frame is truncated (documented in the record).
+            frame_length=512,
+            fft_length=512,  # [seed004] "FFT-size 512"
+            frame_step=205,  # [seed004] "Frame-step 10ms"
+            drop_nyquist=True,  # [chosen] 257 -> 256 rows so the height divides by 4
+        ),
+        model=ModelConfig(architecture="music_style"),
+        # [seed004] eq. (1) is the log-likelihood GAN loss; eq. (3) adds L_cyc with lambda (10 in
+        # [ref]) and L_iden with no weight shown, i.e. 1.
+        loss=LossConfig(adversarial="bce", identity_weight=1.0),
+        data=DataConfig(dataset="folders", domain_a="a", domain_b="b",
+                        clip_seconds=30.0),  # [seed004] "Duration 30s"
+    )
+
+
+register_preset(FAMILY_MUSIC_STYLE, "paper")(music_style_paper)
+register_preset(FAMILY_MUSIC_STYLE, "demo")(lambda: _demo(music_style_paper()))
+register_preset(FAMILY_MUSIC_STYLE, "smoke")(lambda: _smoke(music_style_paper()))
