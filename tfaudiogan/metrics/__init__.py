@@ -1,1 +1,5 @@
-"""tfaudiogan.metrics."""
+"""Evaluation metrics."""
+
+from tfaudiogan.metrics.cycle import mean_relative_cycle_loss, relative_cycle_loss
+
+__all__ = ["mean_relative_cycle_loss", "relative_cycle_loss"]

@@ -1,0 +1,83 @@
+"""Flags and the error policy shared by every experiment entry point.
+
+Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --set --export
+--strict``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
+Bad input (missing data, unreadable files, bad flags) ends with one line on stderr and exit
+code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from absl import app, flags
+
+from tfaudiogan import configs
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Defines the common flags (once per process)."""
+    if "preset" in FLAGS:
+        return
+    flags.DEFINE_string("data_dir", None, "Dataset root. Without it the built-in data is used.")
+    flags.DEFINE_string("model_dir", None, "Run directory (default runs/<experiment>/<preset>). "
+                        "Re-running with the same directory resumes.")
+    flags.DEFINE_string("preset", None, "paper | demo | smoke (default: paper with --data_dir, "
+                        "else demo).")
+    flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
+                      "tf.distribute strategy.")
+    flags.DEFINE_integer("steps", None, "Training steps per epoch (sets train.steps_per_epoch).")
+    flags.DEFINE_multi_string("set", [], "Config override section.field=value (repeatable).")
+    flags.DEFINE_boolean("export", True, "Export SavedModel + TFLite after training.")
+    flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
+                         "skipping it.")
+
+
+def resolve_config(family: str):
+    """The config selected by the flags (preset, then --steps/--strict, then --set)."""
+    preset = FLAGS.preset or ("paper" if FLAGS.data_dir else "demo")
+    config = configs.get_preset(family, preset)
+    extra = []
+    if FLAGS.steps is not None:
+        if FLAGS.steps <= 0:
+            raise ValueError(f"--steps must be positive, got {FLAGS.steps}")
+        extra.append(f"train.steps_per_epoch={FLAGS.steps}")
+    if FLAGS.strict:
+        extra.append("data.strict=true")
+    return configs.apply_overrides(config, extra + list(FLAGS.set)), preset
+
+
+def default_model_dir(family: str, preset: str) -> str:
+    return os.path.join("runs", family, preset)
+
+
+def main_for(family: str, run: Callable) -> Callable:
+    """Builds an absl ``main`` that resolves the config and calls ``run``.
+
+    ``run(config, model_dir, data_dir, strategy, export)`` does the work.
+    """
+
+    def main(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        try:
+            config, preset = resolve_config(family)
+            if FLAGS.data_dir is not None and not os.path.isdir(FLAGS.data_dir):
+                raise FileNotFoundError(f"data directory '{FLAGS.data_dir}' does not exist")
+            model_dir = FLAGS.model_dir or default_model_dir(family, preset)
+            run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export)
+        except (ValueError, FileNotFoundError, NotADirectoryError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    return main
+
+
+def launch(family: str, run: Callable) -> None:
+    """``python -m tfaudiogan.experiments.<family>`` entry."""
+    define_flags()
+    app.run(main_for(family, run))

@@ -1,0 +1,96 @@
+"""Callbacks shared by the training runs: audio samples, spectrogram pictures, run log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfaudiogan.audio.io import save_audio
+from tfaudiogan.training.media import spectrogram_image, write_png
+
+log = logging.getLogger(__name__)
+
+
+class CycleSamples(keras.callbacks.Callback):
+    """Writes, after every epoch, each domain's real clip, its translation and the way back.
+
+    File names follow seed 002: ``rec_<a>.wav``, ``rec_<a>_to_<b>.wav`` and
+    ``rec_<a>_to_<b>_to_<a>.wav`` (and the same from domain b), each with a ``.png`` spectrogram,
+    in ``samples/epoch_<NNN>/``. The same audio and pictures go to TensorBoard.
+
+    Args:
+      out_dir: the run's ``samples/`` directory.
+      clips: {domain name: float32 [n, samples] waveforms}, exactly two domains, a first.
+      translate: ``translate(direction, waveforms [n, samples]) -> [n, samples]`` with direction
+        "a2b" or "b2a", using the model's current generators.
+      spectrogram: ``spectrogram(waveforms [n, samples]) -> [n, freq, frames, 1]`` in [-1, 1].
+      sample_rate: Hz of the waveforms.
+      tensorboard_dir: where to write audio/image summaries (None: no summaries).
+    """
+
+    def __init__(self, out_dir, clips: dict[str, np.ndarray], translate: Callable,
+                 spectrogram: Callable, sample_rate: int, tensorboard_dir=None):
+        super().__init__()
+        if len(clips) != 2:
+            raise ValueError(f"expected two domains, got {list(clips)}")
+        self.out_dir = Path(out_dir)
+        self.clips = clips
+        self.translate = translate
+        self.spectrogram = spectrogram
+        self.sample_rate = sample_rate
+        self.writer = (tf.summary.create_file_writer(str(Path(tensorboard_dir) / "samples"))
+                       if tensorboard_dir else None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.write(epoch + 1)
+
+    def write(self, epoch: int) -> Path:
+        """Writes the samples of ``epoch`` and returns their directory."""
+        folder = self.out_dir / f"epoch_{epoch:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (a, wave_a), (b, wave_b) = self.clips.items()
+        for src, dst, wave, there, back in ((a, b, wave_a, "a2b", "b2a"),
+                                            (b, a, wave_b, "b2a", "a2b")):
+            moved = np.asarray(self.translate(there, wave))
+            returned = np.asarray(self.translate(back, moved))
+            for name, audio in ((f"rec_{src}", wave), (f"rec_{src}_to_{dst}", moved),
+                                (f"rec_{src}_to_{dst}_to_{src}", returned)):
+                self._write_one(folder, name, audio, epoch)
+        return folder
+
+    def _write_one(self, folder: Path, name: str, audio: np.ndarray, epoch: int) -> None:
+        specs = np.asarray(self.spectrogram(audio))
+        for i, (clip, spec) in enumerate(zip(audio, specs)):
+            stem = name if len(audio) == 1 else f"{name}_{i}"
+            save_audio(folder / f"{stem}.wav", np.clip(clip, -1.0, 1.0), self.sample_rate)
+            write_png(folder / f"{stem}.png", spectrogram_image(spec))
+        if self.writer is not None:
+            with self.writer.as_default(step=epoch):
+                tf.summary.audio(name, np.clip(audio, -1, 1)[..., None], self.sample_rate,
+                                 max_outputs=len(audio))
+                pictures = np.stack([spectrogram_image(s) for s in specs])
+                tf.summary.image(f"{name}_spectrogram", pictures, max_outputs=len(audio))
+            self.writer.flush()
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Appends one line per epoch (time and logged values) to the run log."""
+
+    def __init__(self, logger: logging.Logger):
+        super().__init__()
+        self.logger = logger
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = ", ".join(f"{k}={float(v):.4f}" for k, v in sorted((logs or {}).items()))
+        self.logger.info("epoch %d done in %.1f s: %s", epoch + 1,
+                         time.perf_counter() - self._start, values)

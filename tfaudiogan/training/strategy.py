@@ -1,0 +1,64 @@
+"""Choosing a tf.distribute strategy from a flag value.
+
+``default`` is one device; ``mirrored`` is every local GPU (or, on a CPU-only machine, N logical
+CPU devices, useful to test data parallelism); ``multi_worker`` reads the cluster from the
+``TF_CONFIG`` environment variable (several machines); ``auto`` picks ``mirrored`` when more than
+one GPU is visible, else ``default``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+log = logging.getLogger(__name__)
+
+
+def configure_cpu_replicas(n: int) -> bool:
+    """Splits the first physical CPU into ``n`` logical devices.
+
+    Must run before TensorFlow executes any op. Returns False (and changes nothing) when TF is
+    already initialised with a different device layout.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+        )
+        return True
+    except RuntimeError:
+        return len(tf.config.list_logical_devices("CPU")) == n
+
+
+def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Strategy:
+    """Returns the strategy named by ``name`` (one of :data:`STRATEGIES`).
+
+    Args:
+      name: strategy name.
+      cpu_replicas: logical CPU devices to mirror over when ``mirrored`` finds no GPU.
+
+    Raises:
+      ValueError: unknown name, or ``multi_worker`` without a ``TF_CONFIG`` cluster.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy '{name}'; choose one of {', '.join(STRATEGIES)}")
+    gpus = tf.config.list_physical_devices("GPU")
+    if name == "auto":
+        name = "mirrored" if len(gpus) > 1 else "default"
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "multi_worker":
+        if "cluster" not in json.loads(os.environ.get("TF_CONFIG", "{}")):
+            raise ValueError("strategy 'multi_worker' needs a TF_CONFIG environment variable "
+                             "describing the cluster (see the README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if gpus:
+        return tf.distribute.MirroredStrategy()
+    configure_cpu_replicas(cpu_replicas)
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    log.info("no GPU: mirroring over logical CPU devices %s", devices)
+    return tf.distribute.MirroredStrategy(devices)
