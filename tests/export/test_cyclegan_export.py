@@ -45,7 +45,8 @@ def test_layout_and_metadata(exported):
     assert meta["sample_rate"] == 25_000 and meta["domains"] == ["pia", "gel"]
     assert meta["directions"]["translate_a_to_b"] == {"from": "pia", "to": "gel"}
     assert meta["directions"]["translate_b_to_a"] == {"from": "gel", "to": "pia"}
-    assert (meta["chunk_frames"], meta["overlap_frames"]) == (16, 4)  # smoke preset values
+    assert (meta["chunk_frames"], meta["overlap_frames"]) == (
+        config.train.crop_frames, config.train.chunk_overlap_frames)
     assert meta["min_samples"] == 511  # one STFT frame
     assert from_dict(CycleGANConfig, meta["config"]) == config
     assert sorted(tflite.tflite_signatures(paths["tflite"])) == ["translate_a_to_b",

@@ -141,8 +141,9 @@ def _smoke(config: CycleGANConfig) -> CycleGANConfig:
         model=replace(config.model, ngf=4, ndf=4, n_blocks=1),
         data=replace(config.data, dataset="synthetic", domain_a="piano", domain_b="guitar",
                      clip_seconds=1.0, synthetic_train=4, synthetic_validation=2),
-        train=replace(config.train, crop_frames=16, epochs=2, steps_per_epoch=2, pool_size=4,
-                      chunk_overlap_frames=4, eval_clips=2),
+        # 32 frames: the 70x70 PatchGAN needs at least 24 columns for one output patch.
+        train=replace(config.train, crop_frames=32, epochs=2, steps_per_epoch=2, pool_size=4,
+                      chunk_overlap_frames=8, eval_clips=2),
         optimizer=replace(config.optimizer, n_epochs=1, n_epochs_decay=1),
     )
 

@@ -77,16 +77,20 @@ def _split_seed(seed: int, split: str) -> int:
     return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
-def _folder_domains(data_dir: Path) -> list[Path]:
+def _folder_domains(data_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory '{data_dir}' does not exist")
     subdirs = sorted(
         p for p in data_dir.iterdir()
         if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX"
     )
+    found = [p.name for p in subdirs]
+    if names and all(n in found for n in names):
+        return [data_dir / n for n in names]
     if len(subdirs) != 2:
         raise ValueError(
-            f"'folders' needs exactly two sub-folders (one per domain) in '{data_dir}', "
+            f"'folders' needs sub-folders named {list(names or [])} or exactly two sub-folders "
+            f"(one per domain) in '{data_dir}', "
             f"found {len(subdirs)}: {[p.name for p in subdirs]}"
         )
     return subdirs
@@ -113,8 +117,9 @@ def load(
     * ``"irmas"``: ``data_dir`` is ``IRMAS-TrainingData`` or its parent. Domains are the
       ``instruments`` codes, in that order. Each instrument's files go through
       :func:`split_train_validation` (``n_train``, ``n_validation``, ``seed``).
-    * ``"folders"``: ``data_dir`` holds exactly two sub-folders of audio files (searched
-      recursively); the domains are the sub-folder names, sorted. Each domain's files are
+    * ``"folders"``: the domains are the sub-folders of ``data_dir`` named by ``instruments``
+      (searched recursively); when those names are absent and there are exactly two
+      sub-folders, those two, sorted by name. Each domain's files are
       split like IRMAS with ``n_validation = floor(n * validation_fraction + 0.5)``, at least
       1 and at most ``n - 1`` when ``validation_fraction > 0`` and ``n >= 2``
       (``instruments``, ``n_train`` and ``n_validation`` are ignored).
@@ -154,7 +159,7 @@ def load(
         files = list_irmas(data_dir, instruments, log=log)
         counts = {code: (n_train, n_validation) for code in files}
     else:
-        files = {d.name: list_audio_files(d) for d in _folder_domains(data_dir)}
+        files = {d.name: list_audio_files(d) for d in _folder_domains(data_dir, instruments)}
         counts = {}
         for domain, paths in files.items():
             n = len(paths)

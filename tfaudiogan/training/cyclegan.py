@@ -231,6 +231,8 @@ def run(config: CycleGANConfig, model_dir, data_dir=None, strategy="default",
         "domains": evaluate(translator, splits, rep, t.eval_clips),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
         "epochs_this_session": len(history.history.get("g_loss", [])),
+        "optimizer_iterations": {"generators": int(gan.g_optimizer.iterations.numpy()),
+                                 "discriminators": int(gan.d_optimizer.iterations.numpy())},
         "train_seconds_this_session": round(train_seconds, 1),
     }
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

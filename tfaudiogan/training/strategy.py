@@ -34,6 +34,18 @@ def configure_cpu_replicas(n: int) -> bool:
         return len(tf.config.list_logical_devices("CPU")) == n
 
 
+def new_mirrored_strategy(devices=None) -> tf.distribute.MirroredStrategy:
+    """A MirroredStrategy whose collective keys cannot collide with an earlier one's.
+
+    Every MirroredStrategy starts its collective instance keys at the same base, so a second
+    strategy in the same process (a notebook, a test session) whose all-reduce has other shapes
+    aborts with "Shape mismatch in the collective instance 100". A fresh key base per strategy
+    avoids that (TensorFlow's own tests do the same).
+    """
+    tf.distribute.MirroredStrategy._collective_key_base += 100_000
+    return tf.distribute.MirroredStrategy(devices)
+
+
 def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Strategy:
     """Returns the strategy named by ``name`` (one of :data:`STRATEGIES`).
 
@@ -57,8 +69,8 @@ def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Str
                              "describing the cluster (see the README)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     if gpus:
-        return tf.distribute.MirroredStrategy()
+        return new_mirrored_strategy()
     configure_cpu_replicas(cpu_replicas)
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     log.info("no GPU: mirroring over logical CPU devices %s", devices)
-    return tf.distribute.MirroredStrategy(devices)
+    return new_mirrored_strategy(devices)

@@ -1,0 +1,183 @@
+"""The main job end to end at smoke size: train, samples, metrics, export, translate, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfaudiogan import cli, configs
+from tfaudiogan.configs.cyclegan import FAMILY_IRMAS, FAMILY_MUSIC_STYLE
+from tfaudiogan.training.cyclegan import run
+from tfaudiogan.training.strategy import new_mirrored_strategy
+
+SMOKE = configs.get_preset(FAMILY_IRMAS, "smoke")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("run")
+    metrics = run(SMOKE, model_dir, strategy="default", export=True)
+    return model_dir, metrics
+
+
+def test_run_directory_layout(smoke_run):
+    model_dir, _ = smoke_run
+    for name in ("config.json", "run.log", "metrics.json", "generators/gen_ab.keras",
+                 "checkpoints/cyclegan-002.weights.h5"):
+        assert (model_dir / name).exists(), name
+    assert not (model_dir / "backup").exists()  # removed once training finished
+    assert any((model_dir / "tensorboard").rglob("events.out.tfevents*"))
+
+
+def test_samples_follow_the_seed_naming(smoke_run):
+    model_dir, _ = smoke_run
+    folder = model_dir / "samples" / "epoch_002"
+    for src, dst in (("piano", "guitar"), ("guitar", "piano")):
+        for stem in (f"rec_{src}", f"rec_{src}_to_{dst}", f"rec_{src}_to_{dst}_to_{src}"):
+            audio, rate = sf.read(folder / f"{stem}.wav")
+            assert rate == 25_000 and len(audio) == 25_000  # smoke clips are 1 s
+            assert (folder / f"{stem}.png").stat().st_size > 100
+
+
+def test_metrics_hold_the_relative_cycle_loss_per_domain_and_split(smoke_run):
+    model_dir, metrics = smoke_run
+    assert json.loads((model_dir / "metrics.json").read_text())["domains"] == metrics["domains"]
+    for domain in ("piano", "guitar"):
+        for split in ("train", "validation"):
+            value = metrics["domains"][domain][split]["relative_forward_cycle_loss"]
+            assert 0.0 < value < 10.0
+    assert metrics["optimizer_iterations"] == {"generators": 4, "discriminators": 4}
+
+
+def test_exported_model_translates_a_30_second_file(smoke_run, tmp_path):
+    model_dir, metrics = smoke_run
+    rate = 25_000
+    t = np.arange(30 * rate) / rate
+    sf.write(tmp_path / "in.wav", 0.3 * np.sin(2 * np.pi * 220 * t), rate, subtype="PCM_16")
+    assert cli.main(["translate", "--model", metrics["export"]["saved_model"], "--direction",
+                     "b2a", str(tmp_path / "in.wav"), str(tmp_path / "out.wav")]) == 0
+    out, out_rate = sf.read(tmp_path / "out.wav")
+    assert out_rate == rate and len(out) == 30 * rate and np.all(np.isfinite(out))
+    assert (model_dir / "export").glob("*.tflite")
+
+
+def test_translate_cli_downmixes_stereo_and_keeps_the_rate(smoke_run, tmp_path, capsys):
+    _, metrics = smoke_run
+    stereo = np.random.default_rng(0).uniform(-0.3, 0.3, (44_100, 2))
+    sf.write(tmp_path / "st.wav", stereo, 44_100)
+    code = cli.main(["translate", "--model", metrics["export"]["saved_model"], "--keep_rate",
+                     str(tmp_path / "st.wav"), str(tmp_path / "o.wav")])
+    assert code == 0 and "downmixing 2 channels" in capsys.readouterr().out
+    out, rate = sf.read(tmp_path / "o.wav")
+    assert rate == 44_100 and len(out) == 44_100
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (lambda p: sf.write(p, np.zeros(100), 25_000), "too short"),
+    (lambda p: p.write_bytes(b"not audio at all"), "cannot decode audio file"),
+])
+def test_translate_cli_bad_input_is_one_line_and_no_output(smoke_run, tmp_path, capsys,
+                                                           make_input, message):
+    _, metrics = smoke_run
+    make_input(tmp_path / "bad.wav")
+    code = cli.main(["translate", "--model", metrics["export"]["saved_model"],
+                     str(tmp_path / "bad.wav"), str(tmp_path / "out.wav")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error:") and message in err and "\n" not in err
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_translate_cli_missing_model(tmp_path, capsys):
+    code = cli.main(["translate", "--model", str(tmp_path), "a.wav", "b.wav"])
+    assert code == 2 and "SavedModel" in capsys.readouterr().err
+
+
+def test_rerun_of_a_finished_run_trains_nothing_more(smoke_run):
+    model_dir, _ = smoke_run
+    again = run(SMOKE, model_dir, strategy="default", export=False)
+    assert again["epochs_this_session"] == 0
+    assert again["optimizer_iterations"] == {"generators": 4, "discriminators": 4}
+
+
+def test_other_config_in_the_same_directory_is_refused(smoke_run):
+    model_dir, _ = smoke_run
+    other = configs.apply_overrides(SMOKE, ["loss.identity_weight=5"])
+    with pytest.raises(ValueError, match="identity_weight"):
+        run(other, model_dir, strategy="default", export=False)
+
+
+@pytest.mark.distributed
+def test_smoke_run_under_mirrored_strategy(tmp_path):
+    cfg = configs.apply_overrides(SMOKE, ["train.epochs=1"])
+    strategy = new_mirrored_strategy(["/cpu:0", "/cpu:1"])
+    metrics = run(cfg, tmp_path, strategy=strategy, export=False)
+    assert metrics["optimizer_iterations"]["generators"] == 2
+    assert "2 replica(s)" in (tmp_path / "run.log").read_text()
+
+
+def test_music_style_variant_trains(tmp_path):
+    cfg = configs.get_preset(FAMILY_MUSIC_STYLE, "smoke")
+    metrics = run(cfg, tmp_path, strategy="default", export=False)
+    assert set(metrics["domains"]) == {"piano", "guitar"}
+
+
+def _experiment(*flags, timeout=300):
+    return subprocess.run([sys.executable, "-m", "tfaudiogan.experiments.cyclegan_irmas", *flags],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+@pytest.mark.slow
+def test_resume_after_kill_restores_epoch_and_optimizer_state(tmp_path):
+    flags = ["--preset", "smoke", "--model_dir", str(tmp_path), "--noexport",
+             "--set", "train.epochs=4", "--steps", "6"]
+    proc = subprocess.Popen([sys.executable, "-m", "tfaudiogan.experiments.cyclegan_irmas",
+                             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "run.log"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if log.exists() and "epoch 1 done" in log.read_text():
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (tmp_path / "metrics.json").exists()
+    done = _experiment(*flags)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = log.read_text()
+    assert "resuming an interrupted run" in text
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs_this_session"] < 4  # restarted after the finished epoch(s)
+    assert metrics["optimizer_iterations"] == {"generators": 24, "discriminators": 24}
+
+
+@pytest.mark.parametrize("make_dir, message", [
+    (lambda root: root / "missing", "does not exist"),
+    (lambda root: root, "no audio files"),
+])
+def test_bad_data_dir_is_one_line_with_exit_code_2(tmp_path, make_dir, message):
+    root = tmp_path / "data"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    result = _experiment("--data_dir", str(make_dir(root)), "--preset", "smoke", "--set",
+                         "data.dataset=folders", "--set", "data.domain_a=a", "--set",
+                         "data.domain_b=b", "--model_dir", str(tmp_path / "run"))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and lines[-1].startswith("error:") and message in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_irmas_without_the_chosen_instruments(tmp_path):
+    (tmp_path / "IRMAS-TrainingData" / "cel").mkdir(parents=True)
+    result = _experiment("--data_dir", str(tmp_path / "IRMAS-TrainingData"), "--preset", "smoke",
+                         "--set", "data.dataset=irmas", "--set", "data.domain_a=pia",
+                         "--set", "data.domain_b=gel", "--model_dir", str(tmp_path / "run"))
+    err = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and "pia" in err and "gel" in err and "Traceback" not in result.stderr

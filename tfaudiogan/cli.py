@@ -1,0 +1,168 @@
+"""The ``tfaudiogan`` command: translate | export | check-serving | datasets.
+
+    tfaudiogan translate --model saved_models/cyclegan_irmas --direction a2b in.wav out.wav
+    tfaudiogan export --run runs/cyclegan_irmas/demo --out saved_models
+    tfaudiogan check-serving saved_models/cyclegan_irmas
+    tfaudiogan datasets --dataset irmas --data_dir IRMAS-TrainingData
+
+Bad input ends with one ``error: ...`` line and exit code 2; no partial output file is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DIRECTIONS = {"a2b": "translate_a_to_b", "b2a": "translate_b_to_a"}
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_translate(args) -> None:
+    """Translates one audio file of any length with an exported CycleGAN."""
+    import tensorflow as tf
+
+    from tfaudiogan.audio.io import load_audio, resample, save_audio, to_mono
+    from tfaudiogan.export.cyclegan import check_waveform_batch
+    from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+
+    version_dir = resolve_version_dir(args.model)
+    meta = read_metadata(version_dir)
+    rate = int(meta["sample_rate"])
+    if not Path(args.input).exists():
+        raise FileNotFoundError(f"input file '{args.input}' does not exist")
+    source = load_audio(args.input, None, mono=False)  # [samples, channels]
+    source_rate = _file_rate(args.input)
+    if source.shape[1] > 1:
+        _progress(f"downmixing {source.shape[1]} channels to mono")
+    wave = resample(to_mono(source), source_rate, rate)
+    batch = check_waveform_batch(wave, min_samples=int(meta.get("frame_length", 1)))
+    domains = meta.get("domains", ["a", "b"])
+    src, dst = domains if args.direction == "a2b" else domains[::-1]
+    _progress(f"{args.input}: {len(wave) / rate:.1f} s at {rate} Hz; translating {src} -> {dst} "
+              f"with {version_dir}")
+    start = time.perf_counter()
+    model = tf.saved_model.load(str(version_dir))
+    _progress(f"model loaded in {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    out = model.signatures[DIRECTIONS[args.direction]](waveform=tf.constant(batch))["waveform"]
+    seconds = time.perf_counter() - start
+    audio = out.numpy()[0]
+    _progress(f"translated {len(audio) / rate:.1f} s of audio in {seconds:.1f} s "
+              f"({len(audio) / rate / max(seconds, 1e-9):.1f}x real time)")
+    if args.keep_rate and source_rate != rate:
+        audio = resample(audio, rate, source_rate)
+        rate = source_rate
+    save_audio(args.output, np.clip(audio, -1.0, 1.0), rate)
+    _progress(f"wrote {args.output} ({rate} Hz)")
+
+
+def _file_rate(path: str) -> int:
+    import soundfile
+
+    return soundfile.info(path).samplerate
+
+
+def cmd_export(args) -> None:
+    """Exports the generators of a finished run (SavedModel + TFLite)."""
+    import keras
+
+    from tfaudiogan.configs import load_json
+    from tfaudiogan.configs.cyclegan import CycleGANConfig
+    from tfaudiogan.export.cyclegan import export_translator
+
+    run = Path(args.run)
+    if not (run / "config.json").exists():
+        raise FileNotFoundError(f"'{run}' is not a run directory (no config.json)")
+    config = load_json(CycleGANConfig, run / "config.json")
+    gens = [run / "generators" / f"{n}.keras" for n in ("gen_ab", "gen_ba")]
+    for g in gens:
+        if not g.exists():
+            raise FileNotFoundError(f"'{g}' is missing: the run has not finished training")
+    _progress(f"exporting {run} to {args.out}")
+    gen_ab, gen_ba = (keras.saving.load_model(g) for g in gens)
+    paths = export_translator(gen_ab, gen_ba, config, args.out,
+                              domains=(config.data.domain_a, config.data.domain_b))
+    for kind, path in paths.items():
+        _progress(f"{kind}: {path}")
+
+
+def cmd_check_serving(args) -> None:
+    """Loads a SavedModel the way TF Serving does and answers a REST-format request."""
+    from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+    from tfaudiogan.export.serving import request_body, rest_predict, saved_model_cli_show
+
+    version_dir = resolve_version_dir(args.model)
+    meta = read_metadata(version_dir)
+    _progress(saved_model_cli_show(version_dir))
+    rate = int(meta["sample_rate"])
+    probe = (0.1 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
+    for signature in meta.get("signatures", list(DIRECTIONS.values())):
+        reply = rest_predict(version_dir, request_body(probe[None], signature_name=signature))
+        if "error" in reply:
+            raise RuntimeError(f"signature {signature} failed: {reply['error']}")
+        out = np.asarray(reply["predictions"], np.float32)
+        _progress(f"{signature}: REST request ok, output shape {out.shape}")
+    _progress(f"{version_dir} is ready for TensorFlow Serving")
+
+
+def cmd_datasets(args) -> None:
+    """Lists the dataset readers, or what one finds in --data_dir."""
+    from tfaudiogan.data import audio_files, irmas
+
+    if args.data_dir is None:
+        _progress("datasets: synthetic (built in), irmas (--data_dir IRMAS-TrainingData), "
+                  "folders (--data_dir with one sub-folder per domain)")
+        return
+    if args.dataset == "irmas":
+        found = irmas.list_irmas(args.data_dir, tuple(irmas.INSTRUMENTS))
+        for code, files in found.items():
+            _progress(f"{code} ({irmas.INSTRUMENTS[code]}): {len(files)} files")
+    else:
+        for sub in sorted(p for p in Path(args.data_dir).iterdir() if p.is_dir()):
+            _progress(f"{sub.name}: {len(audio_files.list_audio_files(sub))} audio files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfaudiogan", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("translate", help="translate an audio file with an exported CycleGAN")
+    t.add_argument("--model", required=True, help="SavedModel dir (or its versions' parent)")
+    t.add_argument("--direction", choices=sorted(DIRECTIONS), default="a2b")
+    t.add_argument("--keep_rate", action="store_true",
+                   help="write the output at the input file's sample rate")
+    t.add_argument("input")
+    t.add_argument("output")
+    t.set_defaults(func=cmd_translate)
+    e = sub.add_parser("export", help="export a finished run as SavedModel + TFLite")
+    e.add_argument("--run", required=True, help="run directory (holds config.json)")
+    e.add_argument("--out", default="saved_models", help="export root (TF Serving layout)")
+    e.set_defaults(func=cmd_export)
+    c = sub.add_parser("check-serving", help="check a SavedModel the way TF Serving loads it")
+    c.add_argument("model")
+    c.set_defaults(func=cmd_check_serving)
+    d = sub.add_parser("datasets", help="list dataset readers or inspect a data directory")
+    d.add_argument("--dataset", choices=["irmas", "folders"], default="irmas")
+    d.add_argument("--data_dir")
+    d.set_defaults(func=cmd_datasets)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)  # outputs are written atomically: an error leaves no partial file
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
