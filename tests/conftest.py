@@ -23,3 +23,15 @@ tf.config.set_logical_device_configuration(
 def rng():
     """A seeded NumPy generator, so failures reproduce."""
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One finished, exported smoke-preset run of the main job: (model_dir, metrics)."""
+    from tfaudiogan import configs
+    from tfaudiogan.training.cyclegan import run
+
+    model_dir = tmp_path_factory.mktemp("smoke_run")
+    metrics = run(configs.get_preset("cyclegan_irmas", "smoke"), model_dir, strategy="default",
+                  export=True)
+    return model_dir, metrics

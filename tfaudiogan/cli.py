@@ -11,11 +11,14 @@ Bad input ends with one ``error: ...`` line and exit code 2; no partial output f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ INFO/WARNING lines
 
 DIRECTIONS = {"a2b": "translate_a_to_b", "b2a": "translate_b_to_a"}
 

@@ -22,8 +22,10 @@ import resource
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -216,7 +216,8 @@ def run(config: CycleGANConfig, model_dir, data_dir=None, strategy="default",
                 t.epochs, steps, t.batch_size, strategy.num_replicas_in_sync)
     start = time.perf_counter()
     history = gan.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch,
-                      steps_per_epoch=steps, callbacks=callbacks, verbose=2)
+                      steps_per_epoch=steps, callbacks=callbacks, verbose=2,
+                      shuffle=False)  # the dataset shuffles itself
     train_seconds = time.perf_counter() - start
 
     generators_dir = model_dir / "generators"
