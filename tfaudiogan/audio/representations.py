@@ -14,9 +14,12 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan.audio.gansynth import GANSynthSpectrogram
 from tfaudiogan.audio.spectral import DFTSTFT
 
-__all__ = ["CycleGANSpectrogram"]
+# GANSynthSpectrogram lives in audio/gansynth.py (its own module: mel matrix, IF, normaliser);
+# DESIGN.md names it here.
+__all__ = ["CycleGANSpectrogram", "GANSynthSpectrogram"]
 
 _LOG_SCALES = ("db",)
 

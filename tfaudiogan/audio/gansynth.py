@@ -1,0 +1,389 @@
+"""GANSynth spectrogram representation: waves <-> (log magnitude | log mel power, IF | mel IF).
+
+Follows the reference GANSynth code (magenta/models/gansynth/lib/specgrams_helper.py and
+spectral_ops.py; facts in reference/gansynth.md section 1):
+
+* FFT size `2 * freq_bins`, hop `(1 - overlap) * nfft` with overlap 0.75, periodic Hann window,
+  no centring. All padding goes at the FRONT: `pad_l = hop * (T - 1) + nfft - audio_length`.
+  Normal setting: 256x512, nfft 1024, hop 256, pad 2304. High-frequency-resolution ("H"):
+  128x1024, nfft 2048, hop 512, pad 3072 (64000 samples at 16 kHz).
+* The DC bin is dropped and the Nyquist bin kept (bins `1..nfft/2`).
+* Channel 0 is `log(|STFT| + 1e-6)`; channel 1 is the instantaneous frequency (IF): frame 0 is
+  the raw phase / pi, later frames the time difference of the unwrapped phase / pi, i.e. the
+  phase advance per hop wrapped to [-1, 1] (or, with `ifreq=False`, the phase / pi).
+* Mel variant: `log(exp(2 * logmag) @ L2M + 1e-6)` (log mel *power*) and the IF of
+  `cumsum(IF * pi) @ L2M`, with the HTK mel matrix of :func:`linear_to_mel_matrix` (triangles in
+  Hz with a minimum band width) and its pseudo-inverse :func:`mel_to_linear_matrix`.
+* Inverse: mel -> linear as the reference does, `phase = cumsum(IF * pi)`, polar -> rectangular,
+  inverse STFT with the window `hann / sum(overlapping hann^2)` (tf.signal.inverse_stft_window_fn,
+  which is hann / 1.5 at 75 % overlap everywhere, so the last, not overlap-complete, ~1.5 frames
+  are attenuated exactly as in the reference), then the front padding is cropped.
+
+Everything runs as matrix products (the forward transform is
+:class:`~tfaudiogan.audio.spectral.DFTSTFT`, the inverse a matmul inverse DFT with the synthesis
+window folded in, plus `overlap_and_add`), `atan2`, `cumsum` and `floormod`, so both directions
+convert to TFLite with built-in ops only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tfaudiogan.audio.spectral import DFTSTFT
+
+__all__ = [
+    "IF_OFFSET", "IF_SCALE", "LOG_EPS", "MAG_OFFSET", "MAG_SCALE", "GANSynthSpectrogram",
+    "denormalise", "hz_to_mel", "instantaneous_frequency", "linear_to_mel_matrix", "mel_to_hz",
+    "mel_to_linear_matrix", "normalise", "unwrap",
+]
+
+# specgrams_helper._safe_log: log(x + 1e-6) (reference/gansynth.md 1.2).
+LOG_EPS = 1e-6
+# 'specgrams_prespecified_normalizer' constants (lib/data_normalizer.py; gansynth.md 1.4).
+MAG_SCALE = 0.0661371661726
+MAG_OFFSET = 0.113718730221
+IF_SCALE = 0.8
+IF_OFFSET = 0.0
+
+# HTK mel scale with natural log (spectral_ops.py; gansynth.md 1.3).
+_MEL_BREAK_HZ = 700.0
+_MEL_HIGH_Q = 1127.0
+
+
+def hz_to_mel(hz):
+    """HTK mel of `hz` (numpy, any shape): `1127 ln(1 + f / 700)`."""
+    return _MEL_HIGH_Q * np.log1p(np.asarray(hz, np.float64) / _MEL_BREAK_HZ)
+
+
+def mel_to_hz(mel):
+    """Inverse of :func:`hz_to_mel`: `700 (exp(mel / 1127) - 1)`."""
+    return _MEL_BREAK_HZ * np.expm1(np.asarray(mel, np.float64) / _MEL_HIGH_Q)
+
+
+def linear_to_mel_matrix(num_mel_bins: int, num_spectrogram_bins: int, sample_rate: float,
+                         lower_hz: float = 0.0, upper_hz: float | None = None,
+                         min_width_bins: float = 1.5) -> np.ndarray:
+    """The reference's linear -> mel weight matrix (spectral_ops.linear_to_mel_weight_matrix).
+
+    Triangles in Hz between HTK-mel-spaced edges, not normalised (peak <= 1). The linear bins
+    are taken at `linspace(0, nyquist, F_lin)[1:]` (the reference's grid, slightly off the true
+    DC-dropped bin centres) and a zero row is prepended.
+
+    Minimum band width: bands are visited in order and a band whose edges are less than
+    `min_width_bins * nyquist / F_lin` Hz apart gets its lower and upper edges moved to
+    `centre -+ d` mel, `d = 1127 asinh(0.5 * min_width / (f_centre + 700))` (exactly the minimum
+    width in Hz). In the reference the lower/centre/upper edge arrays are views of ONE edge array,
+    so moving band i's edges also moves the centre of bands i - 1 and i + 1 and the edges of
+    bands i - 2 and i + 2, and later bands are tested with their already-moved edges (498 bands
+    are narrow on the initial grid; the cascade touches 852). This is reproduced with a single
+    edge array updated in place; the checksums of gansynth.md 1.6 depend on it.
+
+    Args:
+        num_mel_bins: F_mel.
+        num_spectrogram_bins: F_lin (DC-dropped bins, e.g. 1024).
+        sample_rate: Hz.
+        lower_hz: lower edge (reference 0 Hz).
+        upper_hz: upper edge; default `sample_rate / 2` (reference).
+        min_width_bins: minimum band width in linear bins (reference 1.5).
+
+    Returns:
+        float64 `[F_lin, F_mel]`.
+    """
+    nyquist = sample_rate / 2.0
+    upper_hz = nyquist if upper_hz is None else upper_hz
+    if not 0.0 <= lower_hz < upper_hz <= nyquist:
+        raise ValueError(f"need 0 <= lower_hz < upper_hz <= {nyquist}, got {lower_hz}, {upper_hz}")
+    freqs = np.linspace(0.0, nyquist, num_spectrogram_bins)[1:, None]  # [F_lin - 1, 1]
+    # edges[i], edges[i + 1], edges[i + 2] are band i's lower edge, centre and upper edge.
+    edges = np.linspace(hz_to_mel(lower_hz), hz_to_mel(upper_hz), num_mel_bins + 2)
+    min_width = min_width_bins * nyquist / num_spectrogram_bins
+    for i in range(num_mel_bins):
+        if mel_to_hz(edges[i + 2]) - mel_to_hz(edges[i]) < min_width:
+            # The mel interval [c - d, c + d] spans 2 (f_c + 700) sinh(d / 1127) Hz.
+            ratio = 0.5 * min_width / (mel_to_hz(edges[i + 1]) + _MEL_BREAK_HZ)
+            half = _MEL_HIGH_Q * np.arcsinh(ratio)
+            edges[i], edges[i + 2] = edges[i + 1] - half, edges[i + 1] + half
+
+    lower, center, upper = mel_to_hz(edges[:-2]), mel_to_hz(edges[1:-1]), mel_to_hz(edges[2:])
+    rising = (freqs - lower) / (center - lower)
+    falling = (upper - freqs) / (upper - center)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return np.pad(weights, [[1, 0], [0, 0]])
+
+
+def mel_to_linear_matrix(l2m: np.ndarray, tiny: float = 1e-8) -> np.ndarray:
+    """The reference's approximate inverse `M2L = M.T @ diag(d)`, `d_j = 1 / sum_i (M M.T)[i, j]`.
+
+    Columns whose sum is at most `tiny` keep the (near-zero) sum instead of its reciprocal.
+
+    Args:
+        l2m: float64 `[F_lin, F_mel]` from :func:`linear_to_mel_matrix`.
+
+    Returns:
+        float64 `[F_mel, F_lin]`.
+    """
+    sums = np.sum(l2m @ l2m.T, axis=0)
+    safe = np.where(np.abs(sums) > tiny, sums, 1.0)
+    scale = np.where(np.abs(sums) > tiny, 1.0 / safe, sums)
+    return l2m.T * scale[None, :]
+
+
+def _slice_axis(x: tf.Tensor, axis: int, start=None, stop=None) -> tf.Tensor:
+    """`x[start:stop]` along `axis` (rank must be static; no ellipsis, for TFLite)."""
+    rank = x.shape.rank
+    axis = axis % rank
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _diff(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return _slice_axis(x, axis, 1) - _slice_axis(x, axis, None, -1)
+
+
+def unwrap(phase, axis: int = -2) -> tf.Tensor:
+    """numpy-style `np.unwrap` along `axis` (discont pi; jumps of exactly +pi stay +pi).
+
+    Args:
+        phase: float `[..., time, ...]` phases in radians (static rank).
+        axis: the axis to unwrap along.
+    """
+    phase = tf.convert_to_tensor(phase, tf.float32)
+    dd = _diff(phase, axis)
+    ddmod = tf.math.floormod(dd + math.pi, 2.0 * math.pi) - math.pi
+    ddmod = tf.where((ddmod == -math.pi) & (dd > 0), math.pi * tf.ones_like(ddmod), ddmod)
+    # np.unwrap leaves steps smaller than pi untouched (the reference's equivalent line is dead
+    # code; the results agree up to float rounding, this keeps those steps exact).
+    correction = tf.where(tf.abs(dd) < math.pi, tf.zeros_like(dd), ddmod - dd)
+    correction = tf.math.cumsum(correction, axis=axis)
+    zeros = tf.zeros_like(_slice_axis(phase, axis, None, 1))
+    return phase + tf.concat([zeros, correction], axis=axis)
+
+
+def instantaneous_frequency(phase, axis: int = -2, use_unwrap: bool = True) -> tf.Tensor:
+    """IF: `concat([phase[0], diff(unwrap(phase))], axis) / pi` (spectral_ops.py).
+
+    Args:
+        phase: float `[batch, time, freq]` (or any static rank) phases in radians.
+        axis: the time axis.
+        use_unwrap: the reference default (True) unwraps then differences; False wraps the
+            plain difference into [-pi, pi] (same values up to float rounding).
+
+    Returns:
+        float32, same shape; in [-1, 1] for frames >= 1.
+    """
+    phase = tf.convert_to_tensor(phase, tf.float32)
+    if use_unwrap:
+        delta = _diff(unwrap(phase, axis), axis)
+    else:
+        delta = _diff(phase, axis)
+        delta = tf.where(delta > math.pi, delta - 2.0 * math.pi, delta)
+        delta = tf.where(delta < -math.pi, delta + 2.0 * math.pi, delta)
+    return tf.concat([_slice_axis(phase, axis, None, 1), delta], axis=axis) / math.pi
+
+
+def _inverse_stft_window(window: np.ndarray, hop: int) -> np.ndarray:
+    """`window / sum of overlapping window^2` (tf.signal.inverse_stft_window_fn), float64."""
+    length = window.size
+    overlaps = -(-length // hop)
+    squares = np.pad(window**2, [0, overlaps * hop - length]).reshape(overlaps, hop).sum(axis=0)
+    return window / np.tile(squares, overlaps)[:length]
+
+
+class GANSynthSpectrogram:
+    """GANSynth's (log magnitude, IF) or (log mel power, mel IF) spectrogram and its inverse.
+
+    Args:
+        high_res: True for the "H" setting (128x1024, nfft 2048, hop 512), False for the
+            normal one (256x512, nfft 1024, hop 256) (reference/gansynth.md 1.1).
+        mel: True for log mel power + mel IF ("IF-Mel"), False for log magnitude + IF.
+        ifreq: True for IF, False for the "phase" data type (phase / pi); reference True.
+        audio_length: samples per note (reference 64000).
+        sample_rate: Hz (reference 16000).
+        spec_shape: `(time, freq)` override; default (128, 1024) or (256, 512). `freq` must be
+            a power of two, and `hop * (time - 1) + nfft >= audio_length`.
+        overlap: frame overlap (reference 0.75).
+        mel_downscale: mel bins = freq // mel_downscale (reference 1 for the mel data type).
+
+    Attributes:
+        spec_shape: `(time, freq)`; encode returns `[batch, time, freq, 2]`.
+        nfft, hop, pad_l: FFT/frame size, hop and front padding in samples.
+        l2m, m2l: float64 mel matrices `[freq, mel]` and `[mel, freq]` (None if not `mel`).
+    """
+
+    def __init__(self, high_res: bool = True, mel: bool = True, *, ifreq: bool = True,
+                 audio_length: int = 64000, sample_rate: int = 16000,
+                 spec_shape: tuple[int, int] | None = None, overlap: float = 0.75,
+                 mel_downscale: int = 1):
+        if spec_shape is None:
+            spec_shape = (128, 1024) if high_res else (256, 512)  # gansynth.md 1.1 table
+        time_steps, freq_bins = (int(v) for v in spec_shape)
+        if time_steps < 1 or freq_bins < 2 or freq_bins & (freq_bins - 1):
+            raise ValueError(f"spec_shape {spec_shape}: freq must be a power of two >= 2 and "
+                             "time >= 1")
+        if not 0.0 <= overlap < 1.0:
+            raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+        self.high_res, self.mel, self.ifreq = bool(high_res), bool(mel), bool(ifreq)
+        self.audio_length, self.sample_rate = int(audio_length), int(sample_rate)
+        self.spec_shape = (time_steps, freq_bins)
+        self.nfft = 2 * freq_bins
+        self.hop = int((1.0 - overlap) * self.nfft)
+        self.pad_l = self.hop * (time_steps - 1) + self.nfft - self.audio_length
+        if self.pad_l < 0:
+            raise ValueError(f"spec_shape {spec_shape} covers {self.pad_l + self.audio_length} "
+                             f"samples, fewer than audio_length {self.audio_length}")
+        self._dft = DFTSTFT(self.nfft, self.hop, self.nfft, center=False)
+
+        # Inverse real DFT of bins 1..nfft/2 (DC is zero) with the synthesis window folded in.
+        n = np.arange(self.nfft)
+        k = np.arange(1, freq_bins + 1)
+        angle = 2.0 * np.pi * (np.outer(k, n) % self.nfft) / self.nfft  # [freq, nfft]
+        weight = np.full(freq_bins, 2.0 / self.nfft)
+        weight[-1] = 1.0 / self.nfft  # Nyquist appears once in the full spectrum
+        basis = np.concatenate([weight[:, None] * np.cos(angle),
+                                -weight[:, None] * np.sin(angle)], axis=0)
+        # The float32 periodic Hann window, as tf.signal.hann_window gives the reference.
+        window = self._dft.window.astype(np.float64)
+        basis *= _inverse_stft_window(window, self.hop)[None, :]
+
+        self.l2m = self.m2l = None
+        if self.mel:
+            if mel_downscale < 1 or freq_bins % mel_downscale:
+                raise ValueError(f"mel_downscale {mel_downscale} must divide {freq_bins}")
+            self.l2m = linear_to_mel_matrix(freq_bins // mel_downscale, freq_bins, sample_rate)
+            self.m2l = mel_to_linear_matrix(self.l2m)
+        with tf.init_scope():  # eager constants, even if constructed while tracing
+            self._inverse_basis = tf.constant(basis, tf.float32)  # [2 * freq, nfft]
+            if self.mel:
+                self._l2m = tf.constant(self.l2m, tf.float32)
+                self._m2l = tf.constant(self.m2l, tf.float32)
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        """`(time, bins, 2)` of one encoded example (bins = mel bins for the mel variant)."""
+        bins = self.l2m.shape[1] if self.mel else self.spec_shape[1]
+        return (self.spec_shape[0], bins, 2)
+
+    def _check_waves(self, waves) -> tf.Tensor:
+        waves = tf.convert_to_tensor(waves, tf.float32)
+        if waves.shape.rank != 2 or waves.shape[1] not in (None, self.audio_length):
+            raise ValueError(f"waves must be [batch, {self.audio_length}], got {waves.shape}")
+        return waves
+
+    def magnitude_phase(self, waves) -> tuple[tf.Tensor, tf.Tensor]:
+        """Linear STFT magnitude and phase (`atan2`, in [-pi, pi]), DC bin dropped.
+
+        Args:
+            waves: float `[batch, audio_length]`.
+
+        Returns:
+            `(magnitude, phase)`, each float32 `[batch, time, freq]`.
+        """
+        waves = self._check_waves(waves)
+        padded = tf.pad(waves, [[0, 0], [self.pad_l, 0]])  # all padding at the front
+        real, imag = self._dft.forward(padded)  # [batch, time, freq + 1]
+        real, imag = real[:, :, 1:], imag[:, :, 1:]
+        magnitude = tf.sqrt(tf.square(real) + tf.square(imag))
+        # angle(0) = 0 in the reference; guard against a signed zero turning atan2 into +-pi.
+        phase = tf.where(magnitude > 0, tf.math.atan2(imag, real), tf.zeros_like(real))
+        return magnitude, phase
+
+    def encode(self, waves) -> tf.Tensor:
+        """Waves -> spectrogram image.
+
+        Args:
+            waves: float `[batch, audio_length]` (16 kHz).
+
+        Returns:
+            float32 `[batch, time, bins, 2]`: (log magnitude, IF), or (log mel power, mel IF).
+        """
+        magnitude, phase = self.magnitude_phase(waves)
+        logmag = tf.math.log(magnitude + LOG_EPS)
+        p = instantaneous_frequency(phase) if self.ifreq else phase / math.pi
+        specs = tf.stack([logmag, p], axis=-1)
+        return self.linear_to_mel(specs) if self.mel else specs
+
+    def linear_to_mel(self, specs) -> tf.Tensor:
+        """`[batch, time, freq, 2]` (log mag, IF) -> `[batch, time, mel, 2]` (log mel power, mel IF)."""
+        specs = tf.convert_to_tensor(specs, tf.float32)
+        logmag, p = specs[:, :, :, 0], specs[:, :, :, 1]
+        mel_power = tf.tensordot(tf.exp(2.0 * logmag), self._l2m, axes=1)
+        phase = tf.math.cumsum(p * math.pi, axis=1) if self.ifreq else p * math.pi
+        mel_phase = tf.tensordot(phase, self._l2m, axes=1)
+        mel_p = instantaneous_frequency(mel_phase) if self.ifreq else mel_phase / math.pi
+        return tf.stack([tf.math.log(mel_power + LOG_EPS), mel_p], axis=-1)
+
+    def mel_to_linear(self, specs) -> tf.Tensor:
+        """`[batch, time, mel, 2]` -> `[batch, time, freq, 2]` through the approximate inverse."""
+        specs = tf.convert_to_tensor(specs, tf.float32)
+        logmel, mel_p = specs[:, :, :, 0], specs[:, :, :, 1]
+        power = tf.tensordot(tf.exp(logmel), self._m2l, axes=1)
+        mel_phase = tf.math.cumsum(mel_p * math.pi, axis=1) if self.ifreq else mel_p * math.pi
+        phase = tf.tensordot(mel_phase, self._m2l, axes=1)
+        p = instantaneous_frequency(phase) if self.ifreq else phase / math.pi
+        return tf.stack([0.5 * tf.math.log(power + LOG_EPS), p], axis=-1)
+
+    def decode(self, specs) -> tf.Tensor:
+        """Spectrogram image -> waves (inverse of :meth:`encode`; lossy for the mel variant).
+
+        Args:
+            specs: float `[batch, time, bins, 2]` as returned by :meth:`encode`.
+
+        Returns:
+            float32 `[batch, audio_length]`.
+        """
+        specs = tf.convert_to_tensor(specs, tf.float32)
+        expected = self.output_shape
+        if specs.shape.rank != 4 or any(
+                s is not None and s != e for s, e in zip(specs.shape[1:], expected)):
+            raise ValueError(f"specs must be [batch, {', '.join(map(str, expected))}], "
+                             f"got {specs.shape}")
+        if self.mel:
+            specs = self.mel_to_linear(specs)
+        magnitude = tf.exp(specs[:, :, :, 0])
+        p = specs[:, :, :, 1] * math.pi
+        phase = tf.math.cumsum(p, axis=1) if self.ifreq else p
+        spectrum = tf.concat([magnitude * tf.cos(phase), magnitude * tf.sin(phase)], axis=-1)
+        frames = tf.tensordot(spectrum, self._inverse_basis, axes=1)  # [batch, time, nfft]
+        signal = tf.signal.overlap_and_add(frames, self.hop)  # [batch, pad_l + audio_length]
+        return signal[:, self.pad_l : self.pad_l + self.audio_length]
+
+
+def _affine(mag_scale, mag_offset, if_scale, if_offset):
+    scale = tf.constant([mag_scale, if_scale], tf.float32)
+    offset = tf.constant([mag_offset, if_offset], tf.float32)
+    return scale, offset
+
+
+def normalise(specs, mag_scale: float = MAG_SCALE, mag_offset: float = MAG_OFFSET,
+              if_scale: float = IF_SCALE, if_offset: float = IF_OFFSET,
+              clip: bool = True) -> tf.Tensor:
+    """Data space -> network space: `clip(a * x + b, -1, 1)` per channel (gansynth.md 1.4).
+
+    The defaults map log(1e-6) -> -0.8 and 10.3766 -> +0.8 on channel 0 and scale IF by 0.8.
+
+    Args:
+        specs: float `[..., 2]` (magnitude channel, IF channel).
+        clip: clip to [-1, 1] (the discriminator's `normalize_op` does).
+
+    Returns:
+        float32 `[..., 2]`.
+    """
+    scale, offset = _affine(mag_scale, mag_offset, if_scale, if_offset)
+    out = tf.convert_to_tensor(specs, tf.float32) * scale + offset
+    return tf.clip_by_value(out, -1.0, 1.0) if clip else out
+
+
+def denormalise(specs, mag_scale: float = MAG_SCALE, mag_offset: float = MAG_OFFSET,
+                if_scale: float = IF_SCALE, if_offset: float = IF_OFFSET) -> tf.Tensor:
+    """Network space -> data space: `(y - b) / a` per channel (the generator's output).
+
+    Args:
+        specs: float `[..., 2]`, normally in [-1, 1] (tanh output).
+
+    Returns:
+        float32 `[..., 2]`.
+    """
+    scale, offset = _affine(mag_scale, mag_offset, if_scale, if_offset)
+    return (tf.convert_to_tensor(specs, tf.float32) - offset) / scale
