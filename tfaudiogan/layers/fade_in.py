@@ -1,0 +1,226 @@
+"""Progressive-growing schedule maths and the fade-in layers (reference/gansynth.md 2.2).
+
+Terminology (GANSynth ``networks.py`` / ``train_util.py``):
+
+- *progress* ``p`` in ``[0, num_resolutions - 1]``: ``p = k`` is the stable phase of ``k + 1``
+  blocks, ``p = k + f`` the transition from ``k + 1`` to ``k + 2`` blocks, fraction ``f``.
+- *stage* ``s`` in ``0 .. 2 * num_resolutions - 2``: even = stable, odd = transition; it uses
+  ``(s + 1) // 2 + 1`` blocks. Each stage is a separately built (traced) model.
+- *alpha* in ``[0, 1]``: the weight of the newest block inside one stage model,
+  ``p = num_blocks - 2 + alpha`` (alpha = 1 in stable stages).
+
+Blending (reference formulas, applied to every block so the graph matches the reference):
+
+- generator output ``sum_b alpha_G(b) * upscale(to_rgb_b(h_b))``,
+  ``alpha_G(b) = max(0, min(p - (b - 2), b - p))`` (a triangle, the weights sum to 1);
+- discriminator, from the highest block down: ``x <- alpha_D(b) * from_rgb_b(downscale(input))
+  + (1 - alpha_D(b)) * x`` with ``alpha_D(b) = clip(b - p, 0, 1)``.
+
+The functions accept Python numbers or tensors and return tensors (``keras.ops``).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def num_stages(num_resolutions: int) -> int:
+    """Number of training stages, ``2 * num_resolutions - 1`` (13 for GANSynth's 7)."""
+    return 2 * int(num_resolutions) - 1
+
+
+def _check_stage(stage: int, num_resolutions: int) -> int:
+    if not isinstance(stage, int) or not 0 <= stage < num_stages(num_resolutions):
+        raise ValueError(f"stage must be an integer in [0, {num_stages(num_resolutions) - 1}] "
+                         f"for {num_resolutions} resolutions; got {stage!r}")
+    return stage
+
+
+def stage_num_blocks(stage: int, num_resolutions: int = 7) -> int:
+    """Blocks used by ``stage``: ``(stage + 1) // 2 + 1`` (reference ``get_stage_info``).
+
+    Raises:
+        ValueError: if ``stage`` is outside ``[0, 2 * num_resolutions - 2]``.
+    """
+    return (_check_stage(stage, num_resolutions) + 1) // 2 + 1
+
+
+def is_transition_stage(stage: int, num_resolutions: int = 7) -> bool:
+    """True for odd stages (a new block fades in), False for stable (even) stages."""
+    return _check_stage(stage, num_resolutions) % 2 == 1
+
+
+def compute_progress(image_id, stable_images: int, transition_images: int, num_blocks: int):
+    """Training progress from the number of images seen (reference ``compute_progress``).
+
+    ``p = floor(c / (S + T)) + max(0, (c mod (S + T) - S) / T)`` with
+    ``c = min(image_id, num_blocks * S + (num_blocks - 1) * T - 1)``.
+
+    Args:
+        image_id: images seen so far (scalar int, Python or tensor).
+        stable_images: images per stable phase ``S`` (800k in the paper config).
+        transition_images: images per transition phase ``T`` (800k).
+        num_blocks: total number of blocks (7).
+
+    Returns:
+        Scalar float32 tensor in ``[0, num_blocks - 1]``.
+    """
+    cap = num_blocks * stable_images + (num_blocks - 1) * transition_images - 1
+    c = ops.minimum(ops.cast(image_id, "int64"), cap)
+    period = stable_images + transition_images
+    whole = ops.cast(ops.floor_divide(c, period), "float32")
+    within = ops.cast(ops.mod(c, period) - stable_images, "float32")
+    return whole + ops.maximum(0.0, within / float(transition_images))
+
+
+def generator_alpha(block: int, progress):
+    """Weight of generator block ``block``'s output: ``max(0, min(p - (b - 2), b - p))``."""
+    p = ops.cast(progress, "float32")
+    return ops.maximum(0.0, ops.minimum(p - (block - 2), block - p))
+
+
+def discriminator_alpha(block: int, progress):
+    """Weight of the from-rgb input at discriminator block ``block``: ``clip(b - p, 0, 1)``."""
+    return ops.clip(block - ops.cast(progress, "float32"), 0.0, 1.0)
+
+
+def progress_from_alpha(num_blocks: int, alpha):
+    """Global progress of a stage model: ``clip(num_blocks - 2 + alpha, 0, num_blocks - 1)``."""
+    return ops.clip(num_blocks - 2 + ops.cast(alpha, "float32"), 0.0, float(num_blocks - 1))
+
+
+def alpha_from_progress(num_blocks: int, progress):
+    """Inverse of :func:`progress_from_alpha` within a stage: ``clip(p - num_blocks + 2, 0, 1)``."""
+    return ops.clip(ops.cast(progress, "float32") - (num_blocks - 2), 0.0, 1.0)
+
+
+class _FadeBase(keras.layers.Layer):
+    """Holds ``alpha``: a Python float (fixed) or a non-trainable ``keras.Variable``.
+
+    A variable is tracked by the layer (it appears in ``non_trainable_weights`` and in saved
+    weights), so the same traced model follows ``alpha.assign(...)`` without a rebuild; share
+    one variable between the generator and the discriminator of a stage. ``variable=True``
+    with a float makes the layer create its own variable (used when a saved model is loaded:
+    the loaded generator and discriminator then each hold their own copy).
+    """
+
+    def __init__(self, num_blocks: int, alpha=1.0, variable: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if int(num_blocks) < 1:
+            raise ValueError(f"num_blocks must be >= 1; got {num_blocks!r}")
+        self.num_blocks = int(num_blocks)
+        if isinstance(alpha, keras.Variable):
+            if alpha.trainable:
+                raise ValueError("alpha must be a non-trainable keras.Variable")
+            self.alpha = alpha
+        elif variable:
+            self.alpha = self.add_weight(
+                shape=(), initializer=keras.initializers.Constant(float(alpha)),
+                trainable=False, name="alpha")
+        else:
+            self.alpha = float(alpha)
+
+    def progress(self):
+        """Scalar float32 tensor ``p`` for the current alpha."""
+        return progress_from_alpha(self.num_blocks, self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "num_blocks": self.num_blocks,
+                "alpha": float(ops.convert_to_numpy(self.alpha)),
+                "variable": isinstance(self.alpha, keras.Variable)}
+
+
+@keras.saving.register_keras_serializable(package="tfaudiogan")
+class GeneratorFade(_FadeBase):
+    """Weighted sum of the per-block generator outputs, all at the stage resolution.
+
+    Args:
+        num_blocks: blocks of the stage model; the layer takes that many inputs.
+        alpha: weight of the newest block (float or non-trainable ``keras.Variable``).
+        variable: with a float ``alpha``, hold it in a new non-trainable variable.
+        **kwargs: standard ``keras.layers.Layer`` arguments.
+
+    Input: list of ``num_blocks`` tensors ``[batch, height, width, channels]`` ordered by
+    block (1 first), each already upscaled to the stage resolution.
+    Output: ``[batch, height, width, channels]`` = ``sum_b generator_alpha(b, p) * x_b``.
+    """
+
+    def call(self, inputs):
+        if len(inputs) != self.num_blocks:
+            raise ValueError(f"{self.name}: expected {self.num_blocks} inputs, "
+                             f"got {len(inputs)}")
+        p = self.progress()
+        total = None
+        for block, x in enumerate(inputs, start=1):
+            term = x * ops.cast(generator_alpha(block, p), x.dtype)
+            total = term if total is None else total + term
+        return total
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="tfaudiogan")
+class DiscriminatorFade(_FadeBase):
+    """Blends the from-rgb input of block ``block`` with the output of block ``block + 1``.
+
+    Args:
+        block: the discriminator block whose input this is (1 .. num_blocks - 1).
+        num_blocks: blocks of the stage model.
+        alpha: weight of the newest block (float or non-trainable ``keras.Variable``).
+        variable: with a float ``alpha``, hold it in a new non-trainable variable.
+        **kwargs: standard ``keras.layers.Layer`` arguments.
+
+    Input: ``[from_rgb, previous]``, both ``[batch, height, width, channels]``.
+    Output: ``a * from_rgb + (1 - a) * previous`` with ``a = discriminator_alpha(block, p)``.
+    """
+
+    def __init__(self, block: int, num_blocks: int, alpha=1.0, variable: bool = False,
+                 **kwargs):
+        super().__init__(num_blocks, alpha, variable, **kwargs)
+        if not 1 <= int(block) < self.num_blocks:
+            raise ValueError(f"block must be in [1, {self.num_blocks - 1}]; got {block!r}")
+        self.block = int(block)
+
+    def call(self, inputs):
+        from_rgb, previous = inputs
+        a = ops.cast(discriminator_alpha(self.block, self.progress()), from_rgb.dtype)
+        return a * from_rgb + (1.0 - a) * previous
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "block": self.block}
+
+
+def upscale(x, factor: int):
+    """Nearest-neighbour (box) upscaling of height and width by an integer factor.
+
+    Args:
+        x: ``[batch, height, width, channels]``.
+        factor: positive integer.
+
+    Returns:
+        ``[batch, height * factor, width * factor, channels]``; same values as the reference's
+        ``batch_to_space`` tiling.
+    """
+    if factor == 1:
+        return x
+    return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
+
+
+def downscale(x, factor: int):
+    """Box downscaling (non-overlapping average pooling) by an integer factor.
+
+    Args:
+        x: ``[batch, height, width, channels]`` with height and width divisible by ``factor``.
+        factor: positive integer.
+
+    Returns:
+        ``[batch, height // factor, width // factor, channels]``.
+    """
+    if factor == 1:
+        return x
+    return ops.average_pool(x, factor, strides=factor, padding="valid")
