@@ -30,6 +30,13 @@ from tfaudiogan.data.irmas import (
     parse_irmas_filename,
     split_train_validation,
 )
+from tfaudiogan.data.nsynth import (
+    gansynth_filter,
+    nsynth_dataset,
+    pitch_histogram,
+    write_json_wav,
+    write_tfrecord,
+)
 from tfaudiogan.data.pipelines import (
     encode_spectrograms,
     spectrogram_crops,
@@ -41,8 +48,15 @@ from tfaudiogan.data.synthetic import (
     two_timbre_clips,
     write_two_timbre_folders,
 )
+from tfaudiogan.data.synthetic_notes import synthetic_notes
 
 __all__ = [
+    "gansynth_filter",
+    "nsynth_dataset",
+    "pitch_histogram",
+    "synthetic_notes",
+    "write_json_wav",
+    "write_tfrecord",
     "AUDIO_EXTENSIONS",
     "DATASETS",
     "INSTRUMENTS",
