@@ -1,0 +1,199 @@
+"""Evaluation classifiers and their feature front-ends.
+
+:func:`sc09_classifier` is the SC09 digit classifier behind the WaveGAN paper's Inception
+score (official ``eval/inception/train.py``; reference/wavegan.md section 6.1), layer for
+layer:
+
+    waveform [batch, 16384]
+    -> STFT(1024, 128, pad_end, periodic Hann) -> |.|          [batch, 128, 513]
+    -> 128-bin mel matrix (40-7800 Hz at 16 kHz) -> log(+1e-6)  [batch, 128 time, 128 mel]
+    -> BatchNorm (over the mel axis) -> [batch, 128, 128, 1]
+    -> [Conv2D 128 5x5 'same' ReLU -> MaxPool 2x2] x 4, BatchNorm before convs 2-4
+    -> flatten 8 * 8 * 128 = 8192 -> BatchNorm -> Dense 10 (logits)
+
+At the paper size it has 1,331,850 trainable and 1,349,258 total parameters, the variable
+list of the released checkpoint. Batch norm uses the TF1 ``tf.layers`` defaults (momentum
+0.99, epsilon 1e-3), which are also Keras'. The softmax is applied by the scorer
+(:func:`tfaudiogan.metrics.inception.classifier_probs`). The reference trains it with plain
+SGD at lr 1e-4, batch 64.
+
+:func:`log_mel_features` is the shared front-end; with ``fft_length=2048`` it gives the
+features of the nearest-neighbour metrics (``eval/similarity/feats.py``).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["LogMelSpectrogram", "log_mel_features", "mel_matrix", "sc09_classifier"]
+
+# eval/inception/train.py and eval/similarity/feats.py (reference/wavegan.md 6.1)
+SAMPLE_RATE = 16000
+SLICE_LEN = 16384
+CLASSIFIER_FFT = 1024  # stft(x, 1024, 128, pad_end=True)
+SIMILARITY_FFT = 2048  # stft(x, 2048, 128, pad_end=True)
+FRAME_STEP = 128
+N_MELS = 128
+LOWER_HZ = 40.0
+UPPER_HZ = 7800.0
+LOG_EPS = 1e-6
+BN_MOMENTUM = 0.99  # tf.layers.batch_normalization default
+BN_EPSILON = 1e-3  # tf.layers.batch_normalization default
+
+
+def mel_matrix(fft_length: int = CLASSIFIER_FFT, n_mels: int = N_MELS,
+               sample_rate: int = SAMPLE_RATE, lower_hz: float = LOWER_HZ,
+               upper_hz: float = UPPER_HZ) -> np.ndarray:
+    """``tf.signal.linear_to_mel_weight_matrix`` (HTK mel) as float32 ``[fft/2 + 1, n_mels]``."""
+    with tf.init_scope():
+        weights = tf.signal.linear_to_mel_weight_matrix(
+            num_mel_bins=n_mels,
+            num_spectrogram_bins=fft_length // 2 + 1,
+            sample_rate=sample_rate,
+            lower_edge_hertz=lower_hz,
+            upper_edge_hertz=upper_hz,
+        )
+        return np.asarray(weights, np.float32)
+
+
+def log_mel_features(
+    waves,
+    fft_length: int = CLASSIFIER_FFT,
+    frame_step: int = FRAME_STEP,
+    n_mels: int = N_MELS,
+    sample_rate: int = SAMPLE_RATE,
+    lower_hz: float = LOWER_HZ,
+    upper_hz: float = UPPER_HZ,
+    log_eps: float = LOG_EPS,
+    weights: np.ndarray | None = None,
+) -> tf.Tensor:
+    """``log(mel(|STFT|) + eps)`` exactly as the reference evaluation scripts.
+
+    The STFT uses a periodic Hann window of ``fft_length`` samples, hop ``frame_step`` and end
+    padding (``ceil(samples / frame_step)`` frames).
+
+    Args:
+        waves: float ``[batch, samples]`` (16384 for SC09).
+        fft_length: window and FFT length (1024 for the classifier, 2048 for |D|).
+        frame_step: hop (128).
+        n_mels, sample_rate, lower_hz, upper_hz: mel filterbank (128, 16 kHz, 40-7800 Hz).
+        log_eps: added before the log (1e-6).
+        weights: a precomputed :func:`mel_matrix` (optional; must match the settings).
+
+    Returns:
+        float32 ``[batch, frames, n_mels]``; ``[batch, 128, 128]`` for 16384 samples.
+    """
+    x = tf.convert_to_tensor(waves, tf.float32)
+    if weights is None:
+        weights = mel_matrix(fft_length, n_mels, sample_rate, lower_hz, upper_hz)
+    spec = tf.signal.stft(x, fft_length, frame_step, pad_end=True)  # periodic Hann (even N)
+    mel = tf.tensordot(tf.abs(spec), tf.constant(weights), axes=1)
+    return tf.math.log(mel + log_eps)
+
+
+@keras.saving.register_keras_serializable(package="tfaudiogan")
+class LogMelSpectrogram(keras.layers.Layer):
+    """Keras layer: waveform ``[batch, samples]`` -> log-mel ``[batch, frames, n_mels]``.
+
+    No weights; the output is gradient-stopped (``tf.stop_gradient`` in the reference).
+    Arguments as :func:`log_mel_features`.
+    """
+
+    def __init__(self, fft_length: int = CLASSIFIER_FFT, frame_step: int = FRAME_STEP,
+                 n_mels: int = N_MELS, sample_rate: int = SAMPLE_RATE,
+                 lower_hz: float = LOWER_HZ, upper_hz: float = UPPER_HZ,
+                 log_eps: float = LOG_EPS, **kwargs):
+        super().__init__(**kwargs)
+        self.fft_length = int(fft_length)
+        self.frame_step = int(frame_step)
+        self.n_mels = int(n_mels)
+        self.sample_rate = int(sample_rate)
+        self.lower_hz = float(lower_hz)
+        self.upper_hz = float(upper_hz)
+        self.log_eps = float(log_eps)
+        self._weights = mel_matrix(self.fft_length, self.n_mels, self.sample_rate,
+                                   self.lower_hz, self.upper_hz)
+
+    def call(self, waves):
+        feats = log_mel_features(waves, self.fft_length, self.frame_step, self.n_mels,
+                                 self.sample_rate, self.lower_hz, self.upper_hz, self.log_eps,
+                                 weights=self._weights)
+        return tf.stop_gradient(feats)
+
+    def compute_output_shape(self, input_shape):
+        n = input_shape[-1]
+        frames = None if n is None else -(-n // self.frame_step)
+        return (input_shape[0], frames, self.n_mels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(fft_length=self.fft_length, frame_step=self.frame_step,
+                      n_mels=self.n_mels, sample_rate=self.sample_rate,
+                      lower_hz=self.lower_hz, upper_hz=self.upper_hz, log_eps=self.log_eps)
+        return config
+
+
+def _bn(name: str, axis: int = -1) -> keras.layers.BatchNormalization:
+    return keras.layers.BatchNormalization(
+        axis=axis, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
+    )
+
+
+def sc09_classifier(
+    n_classes: int = 10,
+    slice_len: int = SLICE_LEN,
+    filters: int = 128,  # eval/inception/train.py: conv2d(x, 128, (5, 5))
+    kernel_size: int = 5,
+    n_blocks: int = 4,
+    fft_length: int = CLASSIFIER_FFT,
+    frame_step: int = FRAME_STEP,
+    n_mels: int = N_MELS,
+    sample_rate: int = SAMPLE_RATE,
+    lower_hz: float = LOWER_HZ,
+    upper_hz: float = UPPER_HZ,
+    name: str = "sc09_classifier",
+) -> keras.Model:
+    """The SC09 "inception" classifier of the WaveGAN paper (reference/wavegan.md 6.1).
+
+    Args:
+        n_classes: output logits (10 digits, labels Zero..Nine).
+        slice_len: input samples (16384).
+        filters: channels of every conv (128); smaller values for tests.
+        kernel_size: square conv kernel (5).
+        n_blocks: conv/pool blocks (4); each halves time and mel.
+        fft_length, frame_step, n_mels, sample_rate, lower_hz, upper_hz: log-mel front-end.
+        name: model name.
+
+    Returns:
+        A ``keras.Model`` mapping float ``[batch, slice_len]`` waveforms to float32 logits
+        ``[batch, n_classes]``. Layer names: ``log_mel``, ``bn_input``, ``conv_i`` /
+        ``pool_i`` / ``bn_i`` (i = 0..n_blocks-1; ``bn_i`` precedes ``conv_i`` for i >= 1),
+        ``flatten``, ``bn_flat``, ``logits``.
+
+    Raises:
+        ValueError: the front-end's frames or mel bins are not divisible by ``2**n_blocks``.
+    """
+    frames = -(-int(slice_len) // int(frame_step))
+    factor = 2**n_blocks
+    if frames % factor or n_mels % factor:
+        raise ValueError(
+            f"{frames} frames x {n_mels} mel bins cannot be halved {n_blocks} times exactly"
+        )
+    waves = keras.Input((slice_len,), name="waveform")
+    x = LogMelSpectrogram(fft_length, frame_step, n_mels, sample_rate, lower_hz, upper_hz,
+                          name="log_mel")(waves)  # [batch, frames, n_mels]
+    # tf.layers.batch_normalization on [b, time, mel] normalises the last (mel) axis.
+    x = _bn("bn_input")(x)
+    x = keras.layers.Reshape((frames, n_mels, 1), name="add_channel")(x)
+    for i in range(n_blocks):
+        if i > 0:
+            x = _bn(f"bn_{i}")(x)
+        x = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu",
+                                name=f"conv_{i}")(x)
+        x = keras.layers.MaxPooling2D(2, 2, name=f"pool_{i}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)  # [b, frames/16 * mels/16 * filters]
+    x = _bn("bn_flat")(x)
+    logits = keras.layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(waves, logits, name=name)
