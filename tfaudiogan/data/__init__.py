@@ -42,15 +42,22 @@ from tfaudiogan.data.pipelines import (
     spectrogram_crops,
     unaligned_pairs,
 )
+from tfaudiogan.data.sc09 import list_sc09, load_sc09
+from tfaudiogan.data.slices import folder_slices
 from tfaudiogan.data.synthetic import (
     guitar_like_phrase,
     piano_like_phrase,
     two_timbre_clips,
     write_two_timbre_folders,
 )
+from tfaudiogan.data.synthetic_digits import digit_clips
 from tfaudiogan.data.synthetic_notes import synthetic_notes
 
 __all__ = [
+    "digit_clips",
+    "folder_slices",
+    "list_sc09",
+    "load_sc09",
     "gansynth_filter",
     "nsynth_dataset",
     "pitch_histogram",
