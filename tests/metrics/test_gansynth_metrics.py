@@ -100,3 +100,22 @@ def test_log_spectrogram_features_shape():
     feats = log_spectrogram_features(waves, fft_length=1024, frame_step=512, freq_pool=8)
     assert feats.shape == (3, 7 * 64)
     assert np.isfinite(feats).all()
+
+
+def test_gansynth_metrics_of_real_against_itself():
+    from tfaudiogan.metrics.gansynth import gansynth_metrics
+    from tfaudiogan.models.pitch_classifier import pitch_classifier
+
+    classifier = pitch_classifier(audio_length=8192, channels=(4,), freq_channels=4,
+                                  freq_kernel=5, embedding_dim=8)
+    rng = np.random.default_rng(5)
+    pitches = rng.integers(24, 85, size=20)
+    t = np.arange(8192) / 16000
+    audio = np.sin(2 * np.pi * 440 * 2 ** ((pitches[:, None] - 69) / 12) * t).astype(np.float32)
+    row = gansynth_metrics(classifier, audio, pitches, audio, splits=4, ndb_bins=5)
+    assert row["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert row["ndb"] == 0 and row["jsd"] == pytest.approx(0.0, abs=1e-12)
+    assert 1.0 <= row["inception_score"]["mean"] <= 5.0  # 5 notes per split
+    assert 0.0 <= row["pitch_accuracy"] <= 1.0 and row["pitch_entropy"] >= 0.0
+    with pytest.raises(ValueError, match="24..84"):
+        gansynth_metrics(classifier, audio, pitches + 30, audio, splits=4, ndb_bins=5)

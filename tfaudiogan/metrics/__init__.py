@@ -1,6 +1,13 @@
 """Evaluation metrics."""
 
 from tfaudiogan.metrics.cycle import mean_relative_cycle_loss, relative_cycle_loss
+from tfaudiogan.metrics.gansynth import (
+    frechet_distance,
+    gansynth_metrics,
+    ndb_jsd,
+    pitch_accuracy,
+    pitch_entropy,
+)
 from tfaudiogan.metrics.inception import classifier_probs, inception_score
 from tfaudiogan.metrics.nearest_neighbour import (
     nearest_neighbour_distances,
@@ -9,9 +16,14 @@ from tfaudiogan.metrics.nearest_neighbour import (
 
 __all__ = [
     "classifier_probs",
+    "frechet_distance",
+    "gansynth_metrics",
     "inception_score",
     "mean_relative_cycle_loss",
+    "ndb_jsd",
     "nearest_neighbour_distances",
+    "pitch_accuracy",
+    "pitch_entropy",
     "relative_cycle_loss",
     "similarity_features",
 ]

@@ -24,8 +24,9 @@ from statistics import NormalDist
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["frechet_distance", "frechet_distance_gaussians", "jensen_shannon", "kmeans",
-           "log_spectrogram_features", "ndb_jsd", "pitch_accuracy", "pitch_entropy"]
+__all__ = ["classifier_outputs", "frechet_distance", "frechet_distance_gaussians",
+           "gansynth_metrics", "jensen_shannon", "kmeans", "log_spectrogram_features", "ndb_jsd",
+           "pitch_accuracy", "pitch_entropy"]
 
 MIN_PITCH = 24  # GANSynth subset: class 0 = MIDI 24 (gansynth.md section 3)
 NDB_BINS = 50  # gansynth.md section 4: k-means with k = 50
@@ -92,8 +93,10 @@ def _sqrt_psd(c: np.ndarray) -> np.ndarray:
 
 def frechet_distance_gaussians(mu1, cov1, mu2, cov2) -> float:
     """Frechet (2-Wasserstein squared) distance between N(mu1, cov1) and N(mu2, cov2)."""
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-    c1, c2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
+    mu1 = np.atleast_1d(np.asarray(mu1, np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, np.float64))
+    c1 = np.atleast_2d(np.asarray(cov1, np.float64))
+    c2 = np.atleast_2d(np.asarray(cov2, np.float64))
     if mu1.shape != mu2.shape or c1.shape != c2.shape or c1.shape != (mu1.size, mu1.size):
         raise ValueError(f"shape mismatch: mu {mu1.shape}/{mu2.shape}, cov {c1.shape}/{c2.shape}")
     s1 = _sqrt_psd((c1 + c1.T) / 2)
@@ -235,3 +238,65 @@ def log_spectrogram_features(waves, fft_length: int = 1024, frame_step: int = 51
     mag = tf.reduce_mean(tf.reshape(mag, [shape[0], shape[1], -1, freq_pool]), axis=-1)
     logmag = tf.math.log(mag + log_eps)
     return tf.reshape(logmag, [shape[0], -1]).numpy()
+
+
+def classifier_outputs(classifier, waves, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax probabilities ``[n, classes]`` and ``embedding`` features ``[n, dim]``.
+
+    Args:
+        classifier: a :func:`tfaudiogan.models.pitch_classifier.pitch_classifier` model (any
+            Keras model with layers named ``logits`` and ``embedding``).
+        waves: float ``[n, samples]``.
+        batch_size: clips per forward pass.
+    """
+    import keras
+
+    features = keras.Model(classifier.inputs, [classifier.get_layer("logits").output,
+                                               classifier.get_layer("embedding").output])
+    x = np.asarray(waves, np.float32)
+    if x.ndim != 2 or not len(x):
+        raise ValueError(f"waves must be a non-empty [n, samples] array, got shape {x.shape}")
+    probs, embeds = [], []
+    for i in range(0, len(x), batch_size):
+        logits, embedding = features([x[i : i + batch_size]], training=False)
+        probs.append(tf.nn.softmax(logits).numpy())
+        embeds.append(np.asarray(embedding))
+    return np.concatenate(probs), np.concatenate(embeds)
+
+
+def gansynth_metrics(classifier, fake_audio, fake_pitches, real_audio, splits: int = 10,
+                     ndb_bins: int = NDB_BINS, alpha: float = NDB_ALPHA, seed: int = 0,
+                     min_pitch: int = MIN_PITCH) -> dict:
+    """One row of the paper's Table 1 (minus the listening test) for a set of generated notes.
+
+    Args:
+        classifier: the trained pitch classifier.
+        fake_audio: ``[n, samples]`` generated notes; ``fake_pitches`` ``[n]`` their
+            conditioning MIDI pitches.
+        real_audio: ``[m, samples]`` real training notes (FD reference and NDB bins).
+        splits: inception-score groups (the largest multiple of ``splits`` notes is used).
+        ndb_bins, alpha, seed: NDB settings (50, 0.05); NDB/JSD are left out when either set
+            has fewer than ``2 * ndb_bins`` notes.
+        min_pitch: MIDI number of class 0.
+
+    Returns:
+        dict with ``inception_score`` (mean, std), ``pitch_accuracy``, ``pitch_entropy``
+        (mean per-note, nats), ``frechet_distance`` and, when enough notes, ``ndb``, ``jsd``.
+    """
+    from tfaudiogan.metrics.inception import inception_score
+
+    probs, fake_feats = classifier_outputs(classifier, fake_audio)
+    _, real_feats = classifier_outputs(classifier, real_audio)
+    usable = len(probs) - len(probs) % splits
+    if usable < splits:
+        raise ValueError(f"need at least splits={splits} generated notes, got {len(probs)}")
+    mean, std = inception_score(probs[:usable], splits)
+    out = {"inception_score": {"mean": mean, "std": std},
+           "pitch_accuracy": pitch_accuracy(probs, fake_pitches, min_pitch),
+           "pitch_entropy": pitch_entropy(probs),
+           "frechet_distance": frechet_distance(real_feats, fake_feats)}
+    if min(len(real_feats), len(fake_feats)) >= 2 * ndb_bins:
+        result = ndb_jsd(log_spectrogram_features(real_audio),
+                         log_spectrogram_features(fake_audio), ndb_bins, alpha, seed)
+        out.update(ndb=result["ndb"], jsd=result["jsd"])
+    return out

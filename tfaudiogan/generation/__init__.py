@@ -1,0 +1,2 @@
+"""Generation features: MIDI rendering (midi.py), pitch sweeps and latent interpolation
+(latent.py)."""
