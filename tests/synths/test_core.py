@@ -1,0 +1,170 @@
+"""tfaudiogan.synths.core: reference/ddsp.md section 7 checks 1-4 and oscillator semantics."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfaudiogan.synths import core
+
+
+# --- check 1: conversions --------------------------------------------------------------------
+def test_midi_hz_worked_values():
+    got = core.midi_to_hz([0.0, 21.0, 60.0, 69.0, 108.0, 127.0]).numpy()
+    want = [8.1757984, 27.5, 261.62555, 440.0, 4186.0088, 12543.855]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert core.hz_to_midi(8000.0).numpy() == pytest.approx(119.2131, abs=1e-3)
+    assert core.hz_to_midi([0.0, -5.0]).numpy().tolist() == [0.0, 0.0]
+    assert core.unit_to_hz(0.5, 20.0, 8000.0).numpy() == pytest.approx(400.0, abs=1e-3)
+    assert core.midi_to_hz([0.0, 60.0], midi_zero_silence=True).numpy()[0] == 0.0
+
+
+def test_midi_round_trips_and_unit_inverse():
+    midi = np.linspace(1.0, 127.0, 50).astype(np.float32)
+    np.testing.assert_allclose(core.hz_to_midi(core.midi_to_hz(midi)).numpy(), midi, atol=2e-4)
+    unit = np.linspace(0.0, 1.0, 11).astype(np.float32)
+    back = core.hz_to_unit(core.unit_to_hz(unit, 20.0, 8000.0), 20.0, 8000.0).numpy()
+    np.testing.assert_allclose(back, unit, atol=1e-5)
+
+
+def test_hz_to_midi_gradient_finite_at_zero_and_negative():
+    f = tf.constant([-5.0, 0.0, 440.0])
+    with tf.GradientTape() as tape:
+        tape.watch(f)
+        y = tf.reduce_sum(core.hz_to_midi(f))
+    g = tape.gradient(y, f).numpy()
+    assert np.all(np.isfinite(g)) and g[0] == g[1] == 0.0 and g[2] > 0
+
+
+# --- check 2: exp_sigmoid --------------------------------------------------------------------
+def test_exp_sigmoid_worked_values():
+    x = [-10.0, -5.0, 0.0, 2.0, 5.0, 10.0, 50.0]
+    want = [1.002e-7, 1.9793124e-5, 0.4053992, 1.4931451, 1.9693128, 1.9997909, 2.0]
+    np.testing.assert_allclose(core.exp_sigmoid(x).numpy(), want, rtol=1e-6)
+
+
+def test_exp_sigmoid_range_and_finite_gradient():
+    x = tf.constant([-200.0, -50.0, 0.0, 50.0, 200.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = core.exp_sigmoid(x)
+        total = tf.reduce_sum(y)
+    g = tape.gradient(total, x).numpy()
+    assert np.all(y.numpy() >= 1e-7) and np.all(y.numpy() <= 2.0 + 1e-6)
+    assert np.all(np.isfinite(g)) and g[2] > 0
+
+
+# --- check 3: dB -----------------------------------------------------------------------------
+def test_db_worked_values():
+    assert core.power_to_db(0.0).numpy() == pytest.approx(-80.0)
+    assert core.amplitude_to_db(0.1).numpy() == pytest.approx(-20.0, abs=1e-4)
+    assert core.amplitude_to_db(2.0).numpy() == pytest.approx(6.0206, abs=1e-4)
+    assert core.power_to_db(1.0, ref_db=10.0).numpy() == pytest.approx(-10.0)
+    assert core.power_to_db(1e-12, range_db=120.0).numpy() == pytest.approx(-120.0)
+    assert core.db_to_power(core.power_to_db(0.25)).numpy() == pytest.approx(0.25, rel=1e-5)
+
+
+# --- check 4: resampling ---------------------------------------------------------------------
+def test_resample_worked_examples():
+    x = np.array([0.0, 1.0, 2.0, 3.0], np.float32)
+    np.testing.assert_allclose(core.resample(x, 8).numpy(), [0, .5, 1, 1.5, 2, 2.5, 3, 3])
+    np.testing.assert_allclose(core.resample(x, 8, "nearest").numpy(), [0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_allclose(core.resample(x, 8, "cubic").numpy(),
+                               [0, .40625, 1, 1.5, 2, 2.59375, 3, 3.09375], atol=1e-6)
+    np.testing.assert_allclose(core.resample(x, 7, add_endpoint=False).numpy(),
+                               [0, .5, 1, 1.5, 2, 2.5, 3], atol=1e-6)
+    window = core.resample(np.array([0.0, 1.0, 0.0, 0.0], np.float32), 16, "window").numpy()
+    want = [0, .14645, .5, .85355, 1, .85355, .5, .14645] + [0] * 8
+    np.testing.assert_allclose(window, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["linear", "window", "nearest"])
+def test_constant_frames_stay_constant(method):
+    x = np.full((2, 250, 3), 0.7, np.float32)
+    y = core.resample(x, 64000, method).numpy()
+    assert y.shape == (2, 64000, 3)
+    np.testing.assert_allclose(y, 0.7, atol=1e-6)
+
+
+def _overlap_add_reference(x, n):
+    """NumPy re-derivation of DDSP's window upsampling (explicit periodic-Hann overlap-add)."""
+    frames = np.concatenate([x, x[:, -1:]], axis=1)
+    hop = n // x.shape[1]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(2 * hop) / (2 * hop))
+    out = np.zeros((x.shape[0], (frames.shape[1] + 1) * hop, x.shape[2]))
+    for i in range(frames.shape[1]):
+        out[:, i * hop:i * hop + 2 * hop] += frames[:, i:i + 1] * window[None, :, None]
+    return out[:, hop:hop + n]
+
+
+def test_window_and_linear_match_numpy_rederivation(rng):
+    x = rng.uniform(-1, 1, (2, 250, 4)).astype(np.float32)
+    y = core.resample(x, 64000, "window").numpy()
+    assert np.max(np.abs(y - _overlap_add_reference(x.astype(np.float64), 64000))) < 1e-6
+    pos = np.arange(64000) * 250 / 64000
+    i0 = np.floor(pos).astype(int)
+    frac = (pos - i0)[None, :, None]
+    lin = x[:, i0] * (1 - frac) + x[:, np.minimum(i0 + 1, 249)] * frac
+    assert np.max(np.abs(core.resample(x, 64000).numpy() - lin)) < 1e-6
+
+
+def test_window_resample_needs_divisible_length():
+    with pytest.raises(ValueError, match="divisible"):
+        core.resample(np.zeros((1, 3, 1), np.float32), 10, "window")
+    with pytest.raises(ValueError, match="method"):
+        core.resample(np.zeros((1, 3, 1), np.float32), 9, "spline")
+
+
+# --- oscillators -----------------------------------------------------------------------------
+def test_remove_above_nyquist_worked_example():
+    got = core.remove_above_nyquist([7999.0, 8000.0, 8001.0], [1.0, 1.0, 1.0], 16000).numpy()
+    assert got.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_angular_frequency_rounds_like_float32_division(rng):
+    f = np.concatenate([rng.uniform(0, 8000, 20000), [440.0, 261.62555, 55.0]]).astype(np.float32)
+    for sr in (16000, 44100, 22050):
+        want = (f * np.float32(2 * np.pi)) / np.float32(sr)
+        assert np.array_equal(core.angular_frequency(f, sr).numpy(), want)
+
+
+def test_oscillator_bank_matches_float32_cumsum_and_silences_bad_frequencies(rng):
+    n = 2000
+    f = np.stack([np.full(n, 440.0), np.full(n, 9000.0), np.full(n, -300.0), np.zeros(n)],
+                 -1)[None].astype(np.float32)
+    a = rng.uniform(0.1, 1.0, (1, n, 4)).astype(np.float32)
+    y = core.oscillator_bank(f, a, 16000, sum_sinusoids=False).numpy()
+    omega = np.cumsum(np.full(n, np.float32(2 * np.pi) * np.float32(440) / np.float32(16000),
+                              np.float32), dtype=np.float32)
+    assert np.max(np.abs(y[0, :, 0] - a[0, :, 0] * np.sin(omega.astype(np.float64)))) < 1e-6
+    assert np.all(y[0, :, 1:] == 0.0)  # above Nyquist, negative and zero frequencies
+
+
+def test_wrap_phase_accuracy(rng):
+    phase = np.sort(rng.uniform(0, 6e4, 5000)).astype(np.float32)
+    wrapped = core.wrap_phase(phase).numpy().astype(np.float64)
+    exact = np.mod(phase.astype(np.float64), 2 * np.pi)
+    diff = np.abs(np.angle(np.exp(1j * (wrapped - exact))))
+    assert np.max(diff) < 2e-6 and wrapped.min() >= 0.0 and wrapped.max() < 2 * np.pi + 1e-5
+
+
+def test_harmonic_sines_equal_oscillator_bank_on_harmonics(rng):
+    n, k = 1000, 6
+    f0 = rng.uniform(300, 2000, (2, n)).astype(np.float32)
+    s = core.harmonic_sines(f0, k, 16000).numpy()
+    assert s.shape == (2, n, k)
+    # Harmonic 1 is bit-compatible with DDSP's oscillator (same float32 phase).
+    ones = np.ones((2, n, 1), np.float32)
+    ref1 = core.oscillator_bank(f0[..., None], ones, 16000, sum_sinusoids=False).numpy()
+    assert np.max(np.abs(s[..., :1] - ref1)) < 1e-6
+    # Harmonics k > 1: same sines up to float32 phase accumulation; masked above Nyquist.
+    fk = f0[..., None] * np.arange(1, k + 1)
+    ref = core.oscillator_bank(fk, np.ones_like(fk), 16000, sum_sinusoids=False).numpy()
+    assert np.max(np.abs(s[:, :200] - ref[:, :200])) < 2e-3
+    assert np.all(s[fk >= 8000] == 0.0) and np.any(s[fk < 8000] != 0.0)
+
+
+def test_audible_harmonics_count():
+    f0 = np.array([[0.0, -3.0, 1000.0, 3000.0]], np.float32)
+    assert int(core.audible_harmonics(f0, 100, 16000)) == 9  # floor(8000 / 1000) + 1
+    assert int(core.audible_harmonics(np.zeros((1, 4), np.float32), 100, 16000)) == 1
+    assert int(core.audible_harmonics(np.full((1, 4), 20.0, np.float32), 100, 16000)) == 100

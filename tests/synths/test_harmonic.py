@@ -1,0 +1,218 @@
+"""Harmonic synthesis: reference/ddsp.md section 7 checks 5-7, bad input, gradients, layer."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfaudiogan.audio.features import compute_mag
+from tfaudiogan.synths import core
+from tfaudiogan.synths.harmonic import Harmonic, harmonic_synthesis, normalize_harmonics
+
+SR = 16000
+
+
+def _const(value, frames, channels=1, batch=1):
+    return np.full((batch, frames, channels), value, np.float32)
+
+
+# --- check 5: the 440 Hz worked example ------------------------------------------------------
+@pytest.fixture(scope="module")
+def sine440():
+    return harmonic_synthesis(_const(440.0, 1000), _const(0.5, 1000),
+                              harmonic_distribution=_const(1.0, 1000), n_samples=64000,
+                              sample_rate=SR).numpy()[0]
+
+
+def test_worked_example_first_samples(sine440):
+    np.testing.assert_allclose(sine440[:4], [0.0859645, 0.1693690, 0.2477293, 0.3187120],
+                               atol=1e-6)
+
+
+def test_worked_example_against_analytic_sine(sine440):
+    n = np.arange(1000)
+    analytic = 0.5 * np.sin(2 * np.pi * 440 / SR * (n + 1))  # inclusive phase: omega (n + 1)
+    assert np.max(np.abs(sine440[:100] - analytic[:100])) < 1e-5
+    assert np.max(np.abs(sine440[:1000] - analytic)) < 1e-3
+
+
+def test_worked_example_equals_float32_sequential_cumsum(sine440):
+    omega = np.float32(2 * np.pi) * np.float32(440) / np.float32(SR)
+    phase = np.cumsum(np.full(64000, omega, np.float32), dtype=np.float32)
+    assert np.max(np.abs(sine440 - 0.5 * np.sin(phase.astype(np.float64)))) <= 1e-6
+
+
+def test_worked_example_block_peaks_and_spectrum(sine440):
+    peaks = sine440.reshape(64, 1000).max(axis=1)
+    assert np.all(np.abs(peaks - 0.5) < 1e-4)
+    spectrum = np.abs(np.fft.rfft(sine440))
+    assert np.argmax(spectrum) * SR / 64000 == pytest.approx(440.0, abs=0.25)
+
+
+# --- check 6: Nyquist handling ---------------------------------------------------------------
+def test_nyquist_worked_example():
+    y = harmonic_synthesis(_const(3000.0, 250), _const(1.0, 250),
+                           harmonic_distribution=_const(0.25, 250, 4), n_samples=16000,
+                           sample_rate=SR).numpy()[0]
+    w = 2 * np.pi * 3000 / SR * (np.arange(16) + 1)
+    assert np.max(np.abs(y[:16] - 0.25 * (np.sin(w) + np.sin(2 * w)))) < 1e-5
+    spectrum = np.abs(np.fft.rfft(y))  # 1 Hz bins
+    energy = spectrum**2
+    near = [energy[f - 100:f + 101].sum() / energy.sum() for f in (3000, 6000)]
+    assert near == pytest.approx([0.5, 0.5], abs=0.01)
+    # 9 and 12 kHz would alias to 7 and 4 kHz: nothing there.
+    for alias in (4000, 7000):
+        assert spectrum[alias - 50:alias + 50].max() < 1e-2 * spectrum.max()
+
+
+def test_normalize_harmonics_worked_example_and_zero_sum():
+    got = normalize_harmonics(_const(1.0, 1, 4), _const(3000.0, 1), SR).numpy()[0, 0]
+    np.testing.assert_allclose(got, [0.5, 0.5, 0.0, 0.0])
+    zero = normalize_harmonics(np.zeros((1, 2, 5), np.float32)).numpy()
+    assert np.all(zero == 0.0)
+    above = normalize_harmonics(_const(1.0, 2, 3), _const(9000.0, 2), SR).numpy()
+    assert np.all(above == 0.0)
+    np.testing.assert_allclose(normalize_harmonics(_const(2.0, 1, 4)).numpy(), 0.25)
+
+
+def test_zero_distribution_synthesises_silence():
+    y = harmonic_synthesis(_const(220.0, 50), _const(1.0, 50),
+                           harmonic_distribution=normalize_harmonics(np.zeros((1, 50, 8))),
+                           n_samples=3200, sample_rate=SR).numpy()
+    assert np.all(np.isfinite(y)) and np.all(y == 0.0)
+
+
+# --- check 7: the Harmonic layer -------------------------------------------------------------
+def test_layer_zero_logits_controls_and_peak():
+    layer = Harmonic(n_samples=64000, sample_rate=SR)
+    amps, dist, f0 = _const(0.0, 1000), np.zeros((1, 1000, 60), np.float32), _const(110.0, 1000)
+    controls = layer.get_controls(amps, dist, f0)
+    np.testing.assert_allclose(controls["amplitudes"].numpy(), 0.4053992, rtol=1e-6)
+    np.testing.assert_allclose(controls["harmonic_distribution"].numpy(), 1 / 60, rtol=1e-5)
+    audio = layer(amps, dist, f0).numpy()
+    assert audio.shape == (1, 64000)
+    peak = np.max(np.abs(audio))
+    assert peak < 0.4054 and peak == pytest.approx(0.2964, abs=2e-3)  # DDSP measured 0.2964
+
+
+@pytest.mark.parametrize("f0", [0.0, -220.0, 8000.0, 12000.0])
+def test_bad_f0_gives_finite_silence(f0):
+    layer = Harmonic(n_samples=3200, sample_rate=SR)
+    audio = layer(_const(3.0, 50, batch=2), np.ones((2, 50, 10), np.float32),
+                  _const(f0, 50, batch=2)).numpy()
+    assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) == 0.0
+
+
+def test_f0_dropping_to_zero_is_silent_there():
+    f0 = np.concatenate([np.full(25, 440.0), np.zeros(25)]).astype(np.float32)[None, :, None]
+    audio = harmonic_synthesis(f0, _const(1.0, 50), harmonic_distribution=_const(1.0, 50, 3),
+                               n_samples=3200, sample_rate=SR).numpy()[0]
+    assert np.max(np.abs(audio[:1500])) > 0.5
+    assert np.all(audio[1600:] == 0.0)  # no DC from a frozen phase
+
+
+def test_mismatched_frames_name_both_shapes():
+    with pytest.raises(ValueError, match=r"amplitudes \(2, 250, 1\).*f0_hz \(2, 200, 1\)"):
+        Harmonic(n_samples=16000)(np.zeros((2, 250, 1)), np.zeros((2, 250, 8)),
+                                  np.zeros((2, 200, 1)))
+    with pytest.raises(ValueError, match=r"frequencies \(2, 200, 1\).*amplitudes \(2, 250, 1\)"):
+        harmonic_synthesis(np.zeros((2, 200, 1)), np.zeros((2, 250, 1)), n_samples=16000)
+
+
+def test_randomised_check_against_numpy(rng):
+    """250 frames, 20 harmonics, f0 220-420 Hz, random distribution (reference 1.4)."""
+    f0 = rng.uniform(220, 420, (2, 250, 1)).astype(np.float32)
+    amp_logits = rng.normal(size=(2, 250, 1)).astype(np.float32)
+    dist_logits = rng.normal(size=(2, 250, 20)).astype(np.float32)
+    audio = Harmonic(n_samples=64000, sample_rate=SR)(amp_logits, dist_logits, f0).numpy()
+    # Independent float64 NumPy version of the whole path (controls, resampling, oscillators).
+    sig = lambda x: 2.0 * (1.0 / (1.0 + np.exp(-x.astype(np.float64)))) ** np.log(10) + 1e-7  # noqa: E731
+    k = np.arange(1, 21)
+    dist = np.where(f0 * k >= 8000, 0.0, sig(dist_logits))
+    dist /= dist.sum(-1, keepdims=True)
+    amps = sig(amp_logits) * dist
+    n = 2000
+    pos = np.arange(n) * 250 / 64000
+    i0 = np.floor(pos).astype(int)
+    frac = pos - i0
+    f_env = f0[:, i0, 0] * (1 - frac) + f0[:, i0 + 1, 0] * frac
+    w1 = 0.5 - 0.5 * np.cos(np.pi * (np.arange(n) % 256) / 256)
+    a_env = amps[:, i0] * (1 - w1)[None, :, None] + amps[:, i0 + 1] * w1[None, :, None]
+    phase = np.cumsum(2 * np.pi * f_env / SR, axis=1)[..., None] * k
+    ref = np.sum(np.where(f_env[..., None] * k < 8000, a_env, 0.0) * np.sin(phase), -1)
+    assert np.max(np.abs(audio[:, :200] - ref[:, :200])) < 1e-4
+    assert np.max(np.abs(audio[:, :n] - ref)) < 5e-3  # float32 phase drift, as DDSP's
+
+
+def test_fast_path_equals_general_paths(rng):
+    f0 = rng.uniform(100, 2500, (2, 50, 1)).astype(np.float32)
+    amp = rng.uniform(0, 1, (2, 50, 1)).astype(np.float32)
+    dist = rng.uniform(0, 1, (2, 50, 12)).astype(np.float32)
+    for method in ("window", "linear"):
+        fast = harmonic_synthesis(f0, amp, harmonic_distribution=dist, n_samples=3200,
+                                  amp_resample_method=method).numpy()
+        # Explicit sample-rate amplitudes times all K masked sines (no harmonic slicing).
+        sines = core.harmonic_sines(core.resample(f0, 3200)[:, :, 0], 12, SR)
+        env = core.resample(amp * dist, 3200, method)
+        assert np.max(np.abs(fast - tf.reduce_sum(env * sines, -1).numpy())) < 1e-5
+        # DDSP's per-sinusoid cumulative phases (the harmonic_shifts path with zero shifts).
+        general = harmonic_synthesis(f0, amp, harmonic_shifts=np.zeros_like(dist),
+                                     harmonic_distribution=dist, n_samples=3200,
+                                     amp_resample_method=method).numpy()
+        assert np.max(np.abs(fast[:, :300] - general[:, :300])) < 1e-3
+    # Computing every harmonic (no data-dependent count, XLA-friendly) changes nothing.
+    every = harmonic_synthesis(f0, amp, harmonic_distribution=dist, n_samples=3200,
+                               skip_inaudible=False).numpy()
+    default = harmonic_synthesis(f0, amp, harmonic_distribution=dist, n_samples=3200).numpy()
+    np.testing.assert_allclose(every, default, atol=1e-6)
+    assert not Harmonic().supports_jit and Harmonic(skip_inaudible=False).supports_jit
+    # Non-divisible length falls back to upsampled amplitudes (linear resampling).
+    odd = harmonic_synthesis(f0, amp, harmonic_distribution=dist, n_samples=3000,
+                             amp_resample_method="linear").numpy()
+    assert odd.shape == (2, 3000) and np.all(np.isfinite(odd))
+
+
+def test_harmonic_shifts_detune(rng):
+    f0, amp = _const(1000.0, 50), _const(1.0, 50)
+    shifted = harmonic_synthesis(f0, amp, harmonic_shifts=_const(0.1, 50), n_samples=16000,
+                                 sample_rate=SR).numpy()[0]
+    assert np.argmax(np.abs(np.fft.rfft(shifted))) == 1100
+
+
+def _spectral_loss(audio):
+    mag = compute_mag(audio, 256, 0.75)
+    return tf.reduce_mean(mag) + tf.reduce_mean(core.safe_log(mag))
+
+
+def test_gradients_finite_including_edge_cases(rng):
+    f0 = rng.uniform(50, 9000, (3, 50, 1)).astype(np.float32)
+    f0[0, :10] = 0.0
+    f0[1, 10:20] = -100.0
+    f0[2] = 8500.0  # everything above Nyquist
+    f0 = tf.constant(f0)
+    amps = tf.constant(rng.normal(size=(3, 50, 1)).astype(np.float32) * 20)
+    dist = tf.constant(rng.normal(size=(3, 50, 16)).astype(np.float32) * 50)
+    layer = Harmonic(n_samples=3200, sample_rate=SR)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([f0, amps, dist])
+        loss = _spectral_loss(layer(amps, dist, f0))
+        raw = harmonic_synthesis(f0, amps, harmonic_distribution=tf.zeros_like(dist),
+                                 n_samples=3200)
+        raw_loss = _spectral_loss(raw)
+    for grad in tape.gradient(loss, [f0, amps, dist]) + tape.gradient(raw_loss, [f0, amps]):
+        assert np.all(np.isfinite(grad.numpy()))
+    assert np.any(tape.gradient(loss, dist).numpy() != 0.0)
+    assert np.any(tape.gradient(loss, f0).numpy() != 0.0)
+
+
+def test_layer_in_functional_model_and_config_round_trip(rng):
+    a, d, f = (keras.Input((50, 1)), keras.Input((50, 8)), keras.Input((50, 1)))
+    layer = Harmonic(n_samples=3200, sample_rate=SR, amp_resample_method="linear")
+    model = keras.Model([a, d, f], layer(a, d, f))
+    assert model.output_shape == (None, 3200)
+    clone = Harmonic.from_config(layer.get_config())
+    inputs = [rng.normal(size=(2, 50, 1)).astype(np.float32),
+              rng.normal(size=(2, 50, 8)).astype(np.float32),
+              rng.uniform(100, 500, (2, 50, 1)).astype(np.float32)]
+    np.testing.assert_array_equal(model(inputs).numpy(), clone(*inputs).numpy())
+    assert clone.amp_resample_method == "linear" and clone.n_samples == 3200

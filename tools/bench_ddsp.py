@@ -1,0 +1,131 @@
+"""DDSP-GAN speed on this machine: synthesis throughput, generation, G and D step times.
+
+    python tools/bench_ddsp.py [--steps 5] [--json out.json]
+
+Rows (``rows(args)`` is what tools/benchmark.py can call; ``args.steps`` = measured repeats):
+  * synth: DDSPSynth.render, 100 harmonics + 65 noise bands (ddsp.md 1.1 NSynth sizes), batch 8
+    x 4 s at 16 kHz, 1000 frames, in a tf.function; F0 220 Hz (36 audible harmonics) and
+    32.7 Hz (all 100 audible, the worst case), builtins (matmul DFT) and FFT noise paths.
+    Real-time factor = seconds of audio / wall seconds (target >= 500x, issue 5).
+  * generate: the paper-size generator (CPPNs + synth), batch 8.
+  * d_step / g_step: one discriminator / generator Adam update of the paper networks, batch 8.
+Timings are medians after one excluded warm-up call (tracing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfaudiogan import configs  # noqa: E402
+from tfaudiogan.configs.ddsp_gan import FAMILY  # noqa: E402
+from tfaudiogan.training import ddsp_gan as training  # noqa: E402
+
+BATCH = 8
+SECONDS = 4.0
+
+
+def _median_seconds(fn, steps: int) -> float:
+    fn()  # warm-up / tracing
+    times = []
+    for _ in range(max(1, steps)):
+        start = time.perf_counter()
+        out = fn()
+        if isinstance(out, dict):
+            out = next(iter(out.values()))
+        np.asarray(out)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def synth_rows(steps: int) -> list[dict]:
+    rows = []
+    for use_fft in (False, True):
+        config = configs.apply_overrides(configs.get_preset(FAMILY, "paper"),
+                                         [f"model.use_fft={str(use_fft).lower()}"])
+        synth = training.build_generator(config).get_layer("synth")
+        frames = config.model.n_frames
+        rng = np.random.default_rng(0)
+        dist = tf.constant(rng.uniform(0, 1, (BATCH, frames, 100)), tf.float32)
+        noise = tf.constant(rng.uniform(0, 0.01, (BATCH, frames, 65)), tf.float32)
+        amp = tf.fill([BATCH, frames, 1], 0.3)
+        render = tf.function(synth.render)
+        for f0 in (220.0, 32.70):
+            f0_hz = tf.fill([BATCH, frames, 1], f0)
+            args = (f0_hz, amp, dist, noise)
+            sec = _median_seconds(lambda r=render, a=args: r(*a), steps)
+            rows.append({"row": "synth", "harmonics": 100, "noise_bands": 65, "batch": BATCH,
+                         "f0_hz": f0, "noise_path": "fft" if use_fft else "builtins",
+                         "seconds": round(sec, 4),
+                         "x_real_time": round(BATCH * SECONDS / sec, 1)})
+    return rows
+
+
+def model_rows(steps: int) -> list[dict]:
+    config = configs.get_preset(FAMILY, "paper")
+    gan = training.build_gan(config)
+    z = tf.random.normal([BATCH, config.model.latent_dim], seed=1)
+    gen = tf.function(lambda: gan.generator(z, training=False)["audio"])
+    sec = _median_seconds(gen, steps)
+    rows = [{"row": "generate", "batch": BATCH, "parameters": gan.generator.count_params(),
+             "seconds": round(sec, 4), "x_real_time": round(BATCH * SECONDS / sec, 1)}]
+    real = tf.random.uniform([BATCH, config.model.n_samples], -0.5, 0.5, seed=2)
+    fake = gen()
+    d_vars = gan.discriminator.trainable_variables
+    g_vars = gan.generator.trainable_variables
+
+    @tf.function
+    def d_step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(gan.discriminator(real) - gan.discriminator(fake))
+        gan.d_optimizer.apply_gradients(zip(tape.gradient(loss, d_vars), d_vars))
+        return loss
+
+    @tf.function
+    def g_step():
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(gan.discriminator(gan.generator(z)["audio"]))
+        gan.g_optimizer.apply_gradients(zip(tape.gradient(loss, g_vars), g_vars))
+        return loss
+
+    for name, fn, params in (("d_step", d_step, gan.discriminator.count_params()),
+                             ("g_step", g_step, gan.generator.count_params())):
+        rows.append({"row": name, "batch": BATCH, "parameters": params,
+                     "seconds": round(_median_seconds(fn, steps), 4)})
+    return rows
+
+
+def rows(args) -> list[dict]:
+    """All DDSP-GAN rows (``args.steps`` measured repeats each)."""
+    steps = getattr(args, "steps", 5)
+    keras.utils.set_random_seed(0)
+    return synth_rows(steps) + model_rows(max(1, steps // 2))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    table = rows(args)
+    for row in table:
+        print(json.dumps(row))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": table}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
