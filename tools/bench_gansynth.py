@@ -1,0 +1,137 @@
+"""GANSynth speed on this machine: note generation (with inversion) and train step per stage.
+
+    python tools/bench_gansynth.py [--steps 3] [--stages 0,4,8,12] [--width demo] [--json out.json]
+
+Rows (``rows(args)`` is what tools/benchmark.py can call):
+  * generate: seconds per 4-s note of the paper-size final-stage generator (random init,
+    7.3M parameters) plus the in-graph mel -> linear -> inverse-STFT inversion, at batch 1 and 8;
+    real-time factor = 4 s / seconds per note; the fraction of this CPU's measured float32
+    matmul rate reached (G's 14.2 GMAC per note, reference/gansynth.md 2.4).
+  * step: median seconds of one D + one G update (WGAN-GP, batch 8) per stage at the chosen
+    width ("demo" preset widths by default; "paper" is minutes per stage on a CPU). Early
+    stages run at their own resolution, so they cost less.
+Timings are medians after one excluded warm-up call (tracing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfaudiogan.audio.gansynth import denormalise  # noqa: E402
+from tfaudiogan.configs import gansynth as presets  # noqa: E402
+from tfaudiogan.gans.progressive import new_alpha, stage_networks  # noqa: E402
+from tfaudiogan.models.gansynth import stage_shape  # noqa: E402
+from tfaudiogan.training import gansynth as training  # noqa: E402
+
+G_MAC_PER_NOTE = 14.2e9  # reference/gansynth.md 2.4: final-stage H generator, per sample
+NOTE_SECONDS = 4.0
+
+
+def _median_seconds(fn, steps: int) -> float:
+    fn()  # warm-up (tracing)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def matmul_flops(n: int = 4096, repeats: int = 5) -> float:
+    """This CPU's best float32 matmul rate (FLOP/s) over ``repeats`` (the compute ceiling)."""
+    a = tf.random.normal([n, n])
+    fn = tf.function(lambda: tf.matmul(a, a)[0, 0])
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn().numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best
+
+
+def generation_rows(steps: int) -> list[dict]:
+    config = presets.paper()
+    rep = training.representation(config)
+    gen = stage_networks(12, new_alpha(), **training.model_kwargs(config))["generator"]
+
+    @tf.function
+    def generate(z, onehot):
+        return rep.decode(denormalise(gen({"z": z, "pitch": onehot}, training=False)))
+
+    peak = matmul_flops()
+    out = []
+    for batch in (1, 8):
+        z = tf.random.normal([batch, config.model.latent_size])
+        onehot = tf.one_hot(tf.fill([batch], 36), config.model.num_pitches)
+        seconds = _median_seconds(lambda z=z, onehot=onehot: generate(z, onehot).numpy(), steps) / batch
+        out.append({"row": "gansynth generate (paper G + inversion)", "batch": batch,
+                    "seconds_per_4s_note": round(seconds, 4),
+                    "real_time_factor": round(NOTE_SECONDS / seconds, 1),
+                    "fraction_of_matmul_peak": round(2 * G_MAC_PER_NOTE / seconds / peak, 3),
+                    "matmul_gflops": round(peak / 1e9, 1)})
+    return out
+
+
+def step_rows(steps: int, stages, width: str) -> list[dict]:
+    config = presets.paper() if width == "paper" else presets.demo()
+    config = replace(config, data=replace(config.data, dataset="synthetic"))
+    t, m = config.train, config.model
+    rng = np.random.default_rng(0)
+    full = training.representation(config).output_shape
+    specs = rng.uniform(-1, 1, (t.batch_size, *full)).astype(np.float32)
+    labels = rng.integers(0, m.num_pitches, t.batch_size).astype(np.int32)
+    out = []
+    for stage in stages:
+        keras.backend.clear_session()
+        gan = training.build_stage(config, stage, np.ones(m.num_pitches), 0)
+        step = tf.function(gan.train_step)
+        data = (tf.constant(specs), tf.constant(labels))
+        seconds = _median_seconds(lambda step=step, data=data: step(data)["d_loss"].numpy(), steps)
+        out.append({"row": f"gansynth train step ({width} widths)", "stage": stage,
+                    "blocks": gan.num_blocks,
+                    "resolution": "x".join(map(str, stage_shape(stage, tuple(m.start_shape),
+                                                                m.num_resolutions))),
+                    "batch": t.batch_size, "seconds_per_step": round(seconds, 4)})
+    return out
+
+
+def rows(args) -> list[dict]:
+    """GANSynth rows (``args.steps`` measured repeats; ``args.stages``, ``args.width``)."""
+    steps = getattr(args, "steps", 3)
+    stages = [int(s) for s in str(getattr(args, "stages", "0,4,8,12")).split(",") if s]
+    keras.utils.set_random_seed(0)
+    return generation_rows(steps) + step_rows(steps, stages, getattr(args, "width", "demo"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--stages", default="0,4,8,12")
+    parser.add_argument("--width", default="demo", choices=["demo", "paper"])
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    table = rows(args)
+    for row in table:
+        print(json.dumps(row))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": table}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
