@@ -1,6 +1,6 @@
 """Frozen dataclass configs, one module per family, with presets registered by name."""
 
-from tfaudiogan.configs import cyclegan, ddsp_gan, pitch_classifier
+from tfaudiogan.configs import cyclegan, ddsp_gan, gansynth, pitch_classifier
 from tfaudiogan.configs.base import (
     apply_overrides,
     from_dict,
@@ -16,6 +16,7 @@ __all__ = [
     "apply_overrides",
     "cyclegan",
     "ddsp_gan",
+    "gansynth",
     "pitch_classifier",
     "from_dict",
     "get_preset",

@@ -1,0 +1,108 @@
+"""GANSynth experiment: every stage of the smoke schedule, resume mid-schedule, bad input."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import keras
+import pytest
+
+from tfaudiogan.configs import gansynth as presets
+from tfaudiogan.training import gansynth as training
+
+
+class _Kill(keras.callbacks.Callback):
+    """Stops the run after the first epoch of stage 1 (after BackupAndRestore saved it)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt("simulated kill")
+
+
+@pytest.fixture(scope="module")
+def resumed_run(tmp_path_factory):
+    """A smoke run killed in the middle of stage 1 (a transition), then re-run to the end."""
+    model_dir = tmp_path_factory.mktemp("gansynth")
+    config = presets.smoke()
+    with pytest.raises(KeyboardInterrupt):
+        training.run(config, model_dir, export=False,
+                     extra_callbacks=lambda stage: [_Kill()] if stage == 1 else [])
+    interrupted = {
+        "state": json.loads((model_dir / "state.json").read_text()),
+        "backup": (model_dir / "stages" / "stage_01" / "backup").exists(),
+    }
+    metrics = training.run(config, model_dir, export=False)
+    return model_dir, interrupted, metrics
+
+
+def test_the_interrupted_run_recorded_its_stage_and_left_a_backup(resumed_run):
+    _, interrupted, _ = resumed_run
+    assert interrupted["state"] == {"stage": 1, "finished": [0], "num_stages": 3}
+    assert interrupted["backup"]
+
+
+def test_every_stage_ran_on_its_images_with_one_d_and_one_g_step_per_batch(resumed_run):
+    model_dir, _, metrics = resumed_run
+    stages = metrics["stages"]
+    assert sorted(stages) == ["0", "1", "2"]
+    assert [stages[s]["blocks"] for s in "012"] == [1, 2, 2]
+    assert [stages[s]["images"] for s in "012"] == [[0, 8], [8, 16], [16, 24]]
+    assert [stages[s]["images_seen"] for s in "012"] == [8, 16, 24]
+    for s in "012":  # 8 images / batch 4 = 2 steps; stage 1 counts its pre-kill step too,
+        assert stages[s]["d_steps"] == stages[s]["g_steps"] == 2  # so Adam state was restored
+    state = json.loads((model_dir / "state.json").read_text())
+    assert state == {"stage": 3, "finished": [0, 1, 2], "num_stages": 3}
+    assert not (model_dir / "stages" / "stage_01" / "backup").exists()
+
+
+def test_resume_continued_stage_1_from_its_backup(resumed_run):
+    model_dir, _, _ = resumed_run
+    log = (model_dir / "run.log").read_text()
+    assert "stage 1: resuming from its backup" in log
+    assert log.count("stage 0/2: stable") == 1  # the finished stage was not retrained
+
+
+def test_samples_and_final_generator_are_written(resumed_run):
+    model_dir, _, _ = resumed_run
+    for stage in range(3):
+        folder = model_dir / "samples" / f"stage_{stage:02d}"
+        assert (folder / "note_00_pitch_24.wav").stat().st_size > 44
+        assert (folder / "note_00_pitch_24.png").exists()
+    generator = keras.saving.load_model(model_dir / "generator_ema.keras")
+    assert tuple(generator.output.shape[1:]) == (4, 32, 2)
+
+
+def test_a_finished_run_trains_nothing_more(resumed_run):
+    model_dir, _, _ = resumed_run
+    before = (model_dir / "run.log").read_text().count("epoch 1 done")
+    training.run(presets.smoke(), model_dir, export=False)
+    assert (model_dir / "run.log").read_text().count("epoch 1 done") == before
+
+
+def test_other_config_in_the_same_directory_is_refused(resumed_run):
+    model_dir, _, _ = resumed_run
+    config = presets.smoke()
+    config = replace(config, loss=replace(config.loss, drift_weight=0.01))
+    with pytest.raises(ValueError, match="drift_weight"):
+        training.run(config, model_dir, export=False)
+
+
+def test_paper_preset_without_data_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="needs --data_dir"):
+        training.run(presets.paper(), tmp_path / "run", export=False)
+
+
+def test_spectrogram_that_does_not_match_the_final_stage_is_refused(tmp_path):
+    config = presets.smoke()
+    config = replace(config, spectrogram=replace(config.spectrogram, audio_length=320,
+                                                 spec_shape=(8, 64)))
+    with pytest.raises(ValueError, match="final stage works at"):
+        training.run(config, tmp_path / "run", export=False)
+
+
+def test_missing_data_dir_is_one_line_with_exit_code_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tfaudiogan.experiments.gansynth_nsynth",
+                           "--data_dir", str(tmp_path / "missing"), "--model_dir",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: data directory")

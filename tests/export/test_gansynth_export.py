@@ -1,0 +1,88 @@
+"""GANSynth export: generate(z, pitch) -> audio as SavedModel and builtins-only TFLite."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfaudiogan.audio.gansynth import denormalise
+from tfaudiogan.configs import gansynth as presets
+from tfaudiogan.export import gansynth as export
+from tfaudiogan.export.tflite import run_tflite, tflite_signatures
+from tfaudiogan.gans.progressive import new_alpha, stage_networks
+from tfaudiogan.training import gansynth as training
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    config = presets.smoke()
+    generator = stage_networks(2, new_alpha(), **training.model_kwargs(config))["generator_ema"]
+    paths = export.export_gansynth(generator, config, tmp_path_factory.mktemp("export"))
+    return config, generator, paths
+
+
+def reference_audio(config, generator, z, pitch):
+    onehot = tf.one_hot(np.asarray(pitch) - config.model.min_pitch, config.model.num_pitches)
+    images = generator({"z": tf.constant(z), "pitch": onehot})
+    return training.representation(config).decode(denormalise(images)).numpy()
+
+
+def inputs(n=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal([n, 8]).astype(np.float32),
+            np.array([24, 60, 84][:n], np.int32))
+
+
+def test_saved_model_generate_matches_the_keras_generator_and_inversion(exported):
+    config, generator, paths = exported
+    loaded = tf.saved_model.load(str(paths["saved_model"]))
+    assert {"generate", "serving_default"} <= set(loaded.signatures)
+    z, pitch = inputs()
+    audio = export.generate_audio(loaded.signatures["generate"], z, pitch)
+    assert audio.shape == (3, config.spectrogram.audio_length)
+    np.testing.assert_allclose(audio, reference_audio(config, generator, z, pitch),
+                               atol=1e-5, rtol=1e-4)
+    meta = json.loads((paths["saved_model"] / "tfaudiogan.json").read_text())
+    assert (meta["min_pitch"], meta["max_pitch"], meta["latent_size"]) == (24, 84, 8)
+
+
+def test_tflite_is_builtins_only_and_matches_the_saved_model(exported):
+    _, _, paths = exported
+    assert set(tflite_signatures(paths["tflite"])) == {"generate"}
+    loaded = tf.saved_model.load(str(paths["saved_model"]))
+    for seed, midi in ((1, 24), (2, 84)):  # fixed batch of 1 note (export_gansynth)
+        z = inputs(1, seed=seed)[0]
+        pitch = np.array([midi], np.int32)
+        expected = loaded.signatures["generate"](z=tf.constant(z), pitch=tf.constant(pitch))
+        got = run_tflite(paths["tflite"], "generate", z=z, pitch=pitch)["audio"]
+        np.testing.assert_allclose(got, expected["audio"].numpy(), atol=1e-4, rtol=1e-3)
+
+
+def test_out_of_range_pitch_is_clipped_in_the_graph_never_a_zero_one_hot(exported):
+    _, _, paths = exported
+    fn = tf.saved_model.load(str(paths["saved_model"])).signatures["generate"]
+    z = np.repeat(inputs(1)[0], 2, axis=0)
+    low = fn(z=tf.constant(z), pitch=tf.constant([10, 24]))["audio"].numpy()
+    high = fn(z=tf.constant(z), pitch=tf.constant([99, 84]))["audio"].numpy()
+    np.testing.assert_allclose(low[0], low[1], atol=1e-6)
+    np.testing.assert_allclose(high[0], high[1], atol=1e-6)
+
+
+@pytest.mark.parametrize("pitch, message", [([23, 60], r"\[23\] are outside the model's range"),
+                                            ([85], r"\[85\] are outside"),
+                                            ([60.5], "integer MIDI"),
+                                            ([[60]], "1-D")])
+def test_python_client_rejects_bad_pitches(pitch, message):
+    with pytest.raises(ValueError, match=message):
+        export.check_pitches(pitch)
+
+
+def test_client_checks_pitches_before_calling_the_model():
+    def never(**kwargs):
+        raise AssertionError("the model must not be called")
+
+    with pytest.raises(ValueError, match="outside"):
+        export.generate_audio(never, np.zeros([1, 8], np.float32), [100])
+    with pytest.raises(ValueError, match="batch 2"):
+        export.generate_audio(never, np.zeros([1, 8], np.float32), [30, 40])

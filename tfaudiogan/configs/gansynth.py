@@ -1,0 +1,158 @@
+"""GANSynth configs (Engel et al., ICLR 2019): the paper's ``mel_prog_hires`` and reduced presets.
+
+Every default is the published value and names its source:
+  [cfg]    magenta/models/gansynth/configs/mel_prog_hires.py (reference/gansynth.md 2.1), the
+           paper's best model (IF-Mel + H, progressive).
+  [model]  lib/model.py / train_util.py / networks.py (reference/gansynth.md 2.2-2.5).
+  [data]   lib/datasets.py, TFDS nsynth/gansynth_subset (reference/gansynth.md 3).
+  [chosen] not stated by any source; our choice, with the reason next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from tfaudiogan.configs.base import register_preset
+
+FAMILY = "gansynth_nsynth"
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig:
+    """The representation (tfaudiogan.audio.gansynth.GANSynthSpectrogram)."""
+
+    high_res: bool = True  # [cfg] hifreqres: 128 x 1024, nfft 2048, hop 512
+    mel: bool = True  # [cfg] data_type 'mel' (log mel power + mel IF)
+    sample_rate: int = 16_000  # [data] NSynth 16 kHz
+    audio_length: int = 64_000  # [data] 4 s notes
+    # (time, freq) override of the spectrogram image; () = the representation's default.
+    spec_shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Progressive networks (tfaudiogan.models.gansynth)."""
+
+    latent_size: int = 256  # [cfg] latent_vector_size
+    min_pitch: int = 24  # [data] pitch one-hot covers MIDI 24..84
+    max_pitch: int = 84  # [data]
+    start_shape: tuple[int, ...] = (2, 16)  # [cfg] start height x width with hifreqres
+    num_resolutions: int = 7  # [cfg] num_resolutions (13 stages)
+    fmap_base: int = 4096  # [cfg]
+    fmap_decay: float = 1.0  # [cfg]
+    fmap_max: int = 256  # [cfg]
+    kernel_size: int = 3  # [cfg]
+
+    @property
+    def num_pitches(self) -> int:
+        """Classes of the one-hot / the auxiliary classifier (61 for 24..84)."""
+        return self.max_pitch - self.min_pitch + 1
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """WGAN-GP + drift + auxiliary pitch classification (tfaudiogan.gans.progressive)."""
+
+    gp_weight: float = 10.0  # [cfg] gradient_penalty_weight (target 1.0)
+    drift_weight: float = 0.001  # [cfg] real_score_penalty_weight
+    g_ac_weight: float = 10.0  # [cfg] generator_ac_loss_weight
+    d_ac_weight: float = 10.0  # [cfg] discriminator_ac_loss_weight
+    # [model] the penalty is taken w.r.t. the data-space (denormalised) interpolates, with the
+    # discriminator's normaliser (and clip) inside the critic (gansynth.md 2.5, 8.12).
+    gp_data_space: bool = True
+    # [model] the reference discriminator sees full-size images at every stage; our stage
+    # models work at the stage resolution, whose input gradient norm is larger by the box
+    # factor. True divides it back, so the penalty equals the reference's.
+    gp_full_size_norm: bool = True
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam for each network, re-created at every stage (the reference resets it)."""
+
+    g_learning_rate: float = 8e-4  # [cfg] generator_learning_rate
+    d_learning_rate: float = 8e-4  # [cfg] discriminator_learning_rate
+    beta_1: float = 0.0  # [cfg] adam_beta1
+    beta_2: float = 0.99  # [cfg] adam_beta2
+    epsilon: float = 1e-8  # [cfg] TF Adam default (Keras would use 1e-7)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Training notes (tfaudiogan.data.nsynth or the built-in synthetic notes)."""
+
+    dataset: str = "nsynth"  # "nsynth" (needs --data_dir) or "synthetic"
+    layout: str = "auto"  # NSynth layout: auto | tfrecord | jsonwav
+    gansynth_splits: str = ""  # optional path of nsynth-gansynth_splits.csv [data]
+    synthetic_notes: int = 64  # [chosen] built-in notes for demo/smoke
+    shuffle_buffer: int = 2048  # [chosen]
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The progressive schedule, counted in images (tfaudiogan.training.gansynth)."""
+
+    batch_size: int = 8  # [cfg] batch_size_schedule [8] at every resolution
+    stable_images: int = 800_000  # [cfg] stable_stage_num_images
+    transition_images: int = 800_000  # [cfg] transition_stage_num_images
+    total_images: int = 11_000_000  # [cfg] total_num_images (the last stage runs to it)
+    ema_decay: float = 0.999  # [model] generator weight averaging, used for samples/export
+    # [chosen] fit() epoch length: the granularity of BackupAndRestore, logs and samples.
+    steps_per_epoch: int = 1000
+    epochs: int = 0  # unused: the schedule is in images (kept for training.run_dir)
+    sample_notes: int = 4  # [chosen] sample wavs written at the end of each stage
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GANSynthConfig:
+    """The complete GANSynth experiment config."""
+
+    name: str = FAMILY
+    spectrogram: SpectrogramConfig = field(default_factory=SpectrogramConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@register_preset(FAMILY, "paper")
+def paper() -> GANSynthConfig:
+    """mel_prog_hires exactly: 13 stages of 800k images (the last to 11M), batch 8."""
+    return GANSynthConfig()
+
+
+@register_preset(FAMILY, "demo")
+def demo() -> GANSynthConfig:
+    """Every one of the 13 stages at the paper's spectrogram size, tiny widths, synthetic notes.
+
+    Channels fmap_base 128 / max 8 (nf = 8, 8, 8, 8, 8, 4, 2, 1 instead of 256 ... 32) and
+    160 images per phase (20 steps of batch 8), so the whole schedule runs in minutes on a
+    2-core CPU. It exercises the schedule; it is far too short to sound like instruments.
+    """
+    config = GANSynthConfig()
+    return replace(
+        config,
+        model=replace(config.model, fmap_base=128, fmap_max=8),
+        data=replace(config.data, dataset="synthetic", synthetic_notes=48),
+        train=replace(config.train, stable_images=160, transition_images=160,
+                      total_images=13 * 160, steps_per_epoch=10, sample_notes=2),
+    )
+
+
+@register_preset(FAMILY, "smoke")
+def smoke() -> GANSynthConfig:
+    """Seconds: 2 resolutions (3 stages: stable, transition, stable) of a 4 x 32 image of
+    96-sample notes, width 4, two steps of batch 4 per stage."""
+    config = GANSynthConfig()
+    return replace(
+        config,
+        spectrogram=replace(config.spectrogram, audio_length=96, spec_shape=(4, 32)),
+        model=replace(config.model, latent_size=8, num_resolutions=2, fmap_base=16,
+                      fmap_max=4),
+        data=replace(config.data, dataset="synthetic", synthetic_notes=8),
+        train=replace(config.train, batch_size=4, stable_images=8, transition_images=8,
+                      total_images=3 * 8, steps_per_epoch=1, sample_notes=1),
+    )

@@ -1,0 +1,333 @@
+"""GANSynth: config -> notes -> 13 progressive stages -> samples -> metrics -> export.
+
+``run(config, model_dir, data_dir)`` is what ``python -m tfaudiogan.experiments.gansynth_nsynth``
+calls. Stages (reference/gansynth.md 2.2, ecosystem.md P13): stage ``s`` trains a freshly built
+stage model (``(s + 1) // 2 + 1`` blocks) on the images ``[start_s, end_s)`` of the schedule,
+starting from the previous stage's weights (generator, discriminator and EMA generator copied
+layer by layer; the new block keeps its initialisation) and fresh Adam optimizers (the reference
+resets Adam at every stage).
+
+Run directory, on top of the common layout (training/run_dir.py)::
+
+    state.json                    {"stage": current stage, "finished": [...], "num_stages": n}
+    stages/stage_SS/backup/       BackupAndRestore of the stage in progress (weights, alpha,
+                                  image counter, Adam slots, random-stream state)
+    stages/stage_SS/{generator,discriminator,generator_ema}.weights.h5   written when done
+    samples/stage_SS/*.wav (+ .png)  EMA-generator notes at the end of each stage
+    generator_ema.keras           the final EMA generator (sampling / export)
+
+Re-running the same command resumes: finished stages (their weight files exist) are skipped,
+the stage in progress restores from its backup mid-stage, a new stage starts from the previous
+stage's weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfaudiogan.audio.gansynth import GANSynthSpectrogram, denormalise, normalise
+from tfaudiogan.audio.io import save_audio
+from tfaudiogan.configs.gansynth import GANSynthConfig
+from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
+from tfaudiogan.layers.fade_in import num_stages, upscale
+from tfaudiogan.models.gansynth import stage_shape, transfer_weights
+from tfaudiogan.training import run_dir
+from tfaudiogan.training.callbacks import EpochLog
+from tfaudiogan.training.media import spectrogram_image, write_png
+from tfaudiogan.training.strategy import get_strategy
+
+NETWORKS = ("generator", "discriminator", "generator_ema")
+
+
+def representation(config: GANSynthConfig) -> GANSynthSpectrogram:
+    """The spectrogram front-end described by ``config.spectrogram``."""
+    s = config.spectrogram
+    return GANSynthSpectrogram(s.high_res, s.mel, audio_length=s.audio_length,
+                               sample_rate=s.sample_rate,
+                               spec_shape=tuple(s.spec_shape) or None)
+
+
+def model_kwargs(config: GANSynthConfig) -> dict:
+    """Keyword arguments of :func:`tfaudiogan.gans.progressive.stage_networks`."""
+    m = config.model
+    return dict(latent_size=m.latent_size, num_pitches=m.num_pitches,
+                start_shape=tuple(m.start_shape), num_resolutions=m.num_resolutions,
+                fmap_base=m.fmap_base, fmap_decay=m.fmap_decay, fmap_max=m.fmap_max,
+                kernel_size=m.kernel_size)
+
+
+def stage_images(config: GANSynthConfig) -> list[tuple[int, int]]:
+    """``[(start, end)]`` images of every stage (reference ``get_stage_info``).
+
+    Stage ``s`` ends at ``(s // 2 + 1) S + ((s + 1) // 2) T``; the last one at ``total_images``.
+    Paper: 0.8M, 1.6M, ..., 9.6M, 11M.
+    """
+    t, n = config.train, num_stages(config.model.num_resolutions)
+    ends = [(s // 2 + 1) * t.stable_images + ((s + 1) // 2) * t.transition_images
+            for s in range(n - 1)]
+    ends.append(max(t.total_images, ends[-1] + 1 if ends else t.total_images))
+    return list(zip([0] + ends[:-1], ends))
+
+
+def check_config(config: GANSynthConfig, rep: GANSynthSpectrogram) -> None:
+    """Raises ValueError when the final stage shape differs from the spectrogram shape."""
+    final = stage_shape(num_stages(config.model.num_resolutions) - 1,
+                        tuple(config.model.start_shape), config.model.num_resolutions)
+    if tuple(final) != tuple(rep.output_shape[:2]):
+        raise ValueError(f"the final stage works at {final} but the spectrogram is "
+                         f"{rep.output_shape[:2]}; change model.start_shape / num_resolutions "
+                         "or spectrogram.spec_shape")
+
+
+def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Dataset, np.ndarray]:
+    """Training notes and the pitch histogram.
+
+    Returns:
+        ``(dataset of (audio [audio_length], label int32), counts [num_pitches] int64)`` with
+        ``label = pitch - min_pitch``.
+    """
+    d, m, s = config.data, config.model, config.spectrogram
+    pitches = range(m.min_pitch, m.max_pitch + 1)
+    if d.dataset == "synthetic":
+        from tfaudiogan.data.synthetic_notes import synthetic_notes
+
+        notes = synthetic_notes(d.synthetic_notes, s.sample_rate, s.audio_length / s.sample_rate,
+                                pitches=pitches, seed=config.train.seed)
+        labels = notes["pitch"].astype(np.int32) - m.min_pitch
+        counts = np.bincount(labels, minlength=m.num_pitches).astype(np.int64)
+        logger.info("%d synthetic notes, pitches %d-%d", len(labels), m.min_pitch, m.max_pitch)
+        return tf.data.Dataset.from_tensor_slices((notes["audio"], labels)), counts
+    if d.dataset != "nsynth":
+        raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
+    if data_dir is None:
+        raise ValueError("dataset 'nsynth' needs --data_dir (or --preset demo)")
+    from tfaudiogan.data.nsynth import nsynth_dataset, pitch_histogram
+
+    ds = nsynth_dataset(data_dir, "train", layout=d.layout, gansynth_subset=True,
+                        gansynth_splits=d.gansynth_splits or None,
+                        audio_length=s.audio_length, strict=d.strict, log=logger)
+    ds = ds.filter(lambda e: (e["pitch"] >= m.min_pitch) & (e["pitch"] <= m.max_pitch))
+    ds = ds.map(lambda e: (e["audio"], e["pitch"] - m.min_pitch))
+    histogram = pitch_histogram(ds.map(lambda audio, label: label), m.num_pitches)
+    if histogram.sum() == 0:
+        raise ValueError(f"no NSynth training notes in '{data_dir}' pass the GANSynth filter")
+    logger.info("NSynth GANSynth subset: %d notes", int(histogram.sum()))
+    return ds, histogram
+
+
+def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
+                     config: GANSynthConfig) -> tf.data.Dataset:
+    """Shuffled, repeated batches ``(specs [batch, time, bins, 2] in [-1, 1], labels [batch])``.
+
+    The built-in synthetic notes are encoded once up front (a few dozen notes); NSynth notes
+    are encoded per batch inside the pipeline.
+    """
+    t = config.train
+    encode = tf.function(lambda audio: normalise(rep.encode(audio)))
+    if config.data.dataset == "synthetic":
+        audio, labels = (np.stack(a) for a in zip(*notes.as_numpy_iterator()))
+        specs = np.concatenate([encode(tf.constant(audio[i:i + 8])).numpy()
+                                for i in range(0, len(audio), 8)])
+        ds = tf.data.Dataset.from_tensor_slices((specs, labels))
+        ds = ds.shuffle(len(labels), seed=t.seed).repeat()
+        return ds.batch(t.batch_size, drop_remainder=True).prefetch(2)
+    ds = notes.shuffle(config.data.shuffle_buffer, seed=t.seed).repeat()
+    ds = ds.batch(t.batch_size, drop_remainder=True)
+    ds = ds.map(lambda audio, label: (encode(audio), label))
+    return ds.prefetch(2)
+
+
+def build_stage(config: GANSynthConfig, stage: int, counts, images_seen: int) -> GANSynth:
+    """A compiled stage model with fresh Adam optimizers; call inside the strategy scope."""
+    loss, opt, t = config.loss, config.optimizer, config.train
+    alpha = new_alpha()
+    gan = GANSynth(**stage_networks(stage, alpha, **model_kwargs(config)), alpha=alpha,
+                   stage=stage, pitch_counts=counts, num_resolutions=config.model.num_resolutions,
+                   stable_images=t.stable_images, transition_images=t.transition_images,
+                   images_seen=images_seen, latent_size=config.model.latent_size,
+                   gp_weight=loss.gp_weight, drift_weight=loss.drift_weight,
+                   g_ac_weight=loss.g_ac_weight, d_ac_weight=loss.d_ac_weight,
+                   gp_data_space=loss.gp_data_space, gp_full_size_norm=loss.gp_full_size_norm,
+                   ema_decay=t.ema_decay, seed=t.seed + stage)
+
+    def adam(rate, name):
+        return keras.optimizers.Adam(rate, beta_1=opt.beta_1, beta_2=opt.beta_2,
+                                     epsilon=opt.epsilon, name=name)
+
+    gan.compile(g_optimizer=adam(opt.g_learning_rate, "g_optimizer"),
+                d_optimizer=adam(opt.d_learning_rate, "d_optimizer"))
+    return gan
+
+
+def stage_dir(model_dir, stage: int) -> Path:
+    return Path(model_dir) / "stages" / f"stage_{stage:02d}"
+
+
+def stage_finished(model_dir, stage: int) -> bool:
+    return all((stage_dir(model_dir, stage) / f"{n}.weights.h5").exists() for n in NETWORKS)
+
+
+def save_stage(gan: GANSynth, folder: Path) -> None:
+    """Writes the three networks' weights (atomically: temp file, then rename)."""
+    for name in NETWORKS:
+        final = folder / f"{name}.weights.h5"
+        tmp = folder / f"{name}.tmp.weights.h5"
+        getattr(gan, name).save_weights(tmp)
+        os.replace(tmp, final)
+
+
+def load_previous(config: GANSynthConfig, gan: GANSynth, model_dir, stage: int) -> None:
+    """Copies the finished ``stage - 1`` networks into ``gan`` (new blocks keep their init)."""
+    previous = stage_networks(stage - 1, new_alpha(), **model_kwargs(config))
+    folder = stage_dir(model_dir, stage - 1)
+    for name in NETWORKS:
+        previous[name].load_weights(folder / f"{name}.weights.h5")
+    gan.generator_ema.set_weights(gan.generator.get_weights())  # new block: EMA = init
+    for net in (previous["generator_ema"], gan.generator_ema):
+        net.trainable = True  # transfer_weights copies trainable weights only
+    for name in NETWORKS:
+        transfer_weights(previous[name], getattr(gan, name))
+    for net in (previous["generator_ema"], gan.generator_ema):
+        net.trainable = False
+
+
+def _rainbowgram_writer():
+    """``tfaudiogan.training.rainbowgram`` (write_rainbowgram, minimum length) if present."""
+    try:
+        from tfaudiogan.training import rainbowgram
+    except ImportError:  # pragma: no cover - optional module of the evaluation issue
+        return None, 0
+    return rainbowgram.write_rainbowgram, getattr(rainbowgram, "FFT_LENGTH", 0)
+
+
+def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
+                  folder: Path) -> list[Path]:
+    """EMA-generator notes (fixed z, pitches spread over the range) as wav, a png of the
+    generated (mel) magnitude channel and, for notes long enough, a rainbowgram png."""
+    m, t = config.model, config.train
+    n = t.sample_notes
+    if n <= 0:
+        return []
+    z = np.random.default_rng(t.seed).standard_normal([n, m.latent_size]).astype(np.float32)
+    labels = np.linspace(0, m.num_pitches - 1, n).round().astype(np.int32)
+    images = gan.generate(z, labels)
+    factor = rep.output_shape[0] // int(images.shape[1])
+    audio = rep.decode(denormalise(upscale(images, factor))).numpy()
+    folder.mkdir(parents=True, exist_ok=True)
+    rainbow, min_length = _rainbowgram_writer()
+    paths = []
+    for i, (wave, label) in enumerate(zip(audio, labels)):
+        path = folder / f"note_{i:02d}_pitch_{label + m.min_pitch}.wav"
+        peak = float(np.max(np.abs(wave))) or 1.0
+        save_audio(path, (wave / max(peak, 1.0)).astype(np.float32), config.spectrogram.sample_rate)
+        spec = np.transpose(images[i].numpy()[:, :, :1], (1, 0, 2))[::-1]  # [freq, time, 1]
+        write_png(path.with_suffix(".png"), spectrogram_image(spec))
+        if rainbow is not None and wave.shape[-1] >= min_length:
+            rainbow(path.with_suffix(".rainbowgram.png"), wave,
+                    sample_rate=config.spectrogram.sample_rate)
+        paths.append(path)
+    return paths
+
+
+def _write_state(model_dir: Path, stage: int, n: int) -> None:
+    finished = [s for s in range(n) if stage_finished(model_dir, s)]
+    state = {"stage": stage, "finished": finished, "num_stages": n}
+    tmp = model_dir / "state.json.tmp"
+    tmp.write_text(json.dumps(state) + "\n")
+    os.replace(tmp, model_dir / "state.json")
+
+
+def run(config: GANSynthConfig, model_dir, data_dir=None, strategy="default",
+        export: bool = True, extra_callbacks=None) -> dict:
+    """Trains every remaining stage (resuming), writes samples and metrics, optionally exports.
+
+    Args:
+        config: the experiment config.
+        model_dir: run directory (re-running the same command resumes).
+        data_dir: NSynth root (``data.dataset == "nsynth"``).
+        strategy: strategy name or a ``tf.distribute.Strategy``.
+        export: write the SavedModel + TFLite ``generate`` export at the end.
+        extra_callbacks: optional ``stage -> list of callbacks`` (tests, custom logging).
+
+    Returns:
+        The metrics dict also written to ``model_dir/metrics.json``.
+    """
+    model_dir = Path(model_dir)
+    config = run_dir.prepare(model_dir, config, GANSynthConfig)
+    logger = run_dir.run_logger(model_dir)
+    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    keras.utils.set_random_seed(config.train.seed)
+    rep = representation(config)
+    check_config(config, rep)
+    notes, counts = load_notes(config, data_dir, logger)
+    dataset = training_dataset(notes, rep, config)
+    global_batch = config.train.batch_size
+    if global_batch % strategy.num_replicas_in_sync:
+        raise ValueError(f"batch_size {global_batch} is not divisible by "
+                         f"{strategy.num_replicas_in_sync} replicas")
+    bounds = stage_images(config)
+    n = len(bounds)
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {"stages": {}}
+    gan = None
+    for stage, (start, end) in enumerate(bounds):
+        folder = stage_dir(model_dir, stage)
+        if stage_finished(model_dir, stage):
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_state(model_dir, stage, n)
+        steps = math.ceil((end - start) / global_batch)
+        per_epoch = max(1, min(config.train.steps_per_epoch, steps))
+        epochs = math.ceil(steps / per_epoch)
+        with strategy.scope():
+            gan = build_stage(config, stage, counts, start)
+            if (folder / "backup").exists():
+                logger.info("stage %d: resuming from its backup", stage)
+            elif stage > 0:
+                load_previous(config, gan, model_dir, stage)
+        logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d", stage,
+                    n - 1, "transition" if stage % 2 else "stable", gan.num_blocks,
+                    stage_shape(stage, tuple(config.model.start_shape),
+                                config.model.num_resolutions), start, end, epochs * per_epoch,
+                    global_batch)
+        callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), EpochLog(logger)]
+        callbacks += list(extra_callbacks(stage) if extra_callbacks else [])
+        t0 = time.perf_counter()
+        history = gan.fit(dataset, epochs=epochs, steps_per_epoch=per_epoch,
+                          callbacks=callbacks, verbose=0)
+        seconds = time.perf_counter() - t0
+        save_stage(gan, folder)
+        write_samples(gan, rep, config, model_dir / "samples" / f"stage_{stage:02d}")
+        metrics["stages"][str(stage)] = {
+            "blocks": gan.num_blocks, "images": [start, end],
+            "images_seen": int(gan.images_seen.numpy()),
+            "d_steps": int(gan.d_optimizer.iterations.numpy()),
+            "g_steps": int(gan.g_optimizer.iterations.numpy()),
+            "seconds_this_session": round(seconds, 2),
+            "final_losses": {k: float(v[-1]) for k, v in history.history.items() if v},
+        }
+        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    _write_state(model_dir, n, n)
+    if gan is None:  # everything was already finished: load the last stage for export
+        with strategy.scope():
+            gan = build_stage(config, n - 1, counts, bounds[-1][1])
+        for name in NETWORKS:
+            getattr(gan, name).load_weights(stage_dir(model_dir, n - 1) / f"{name}.weights.h5")
+    gan.generator_ema.save(model_dir / "generator_ema.keras")
+    metrics["pitch_counts"] = [int(c) for c in counts]
+    if export:
+        from tfaudiogan.export.gansynth import export_gansynth
+
+        paths = export_gansynth(gan.generator_ema, config, model_dir / "export")
+        metrics["export"] = {k: str(v) for k, v in paths.items()}
+        logger.info("exported %s", ", ".join(f"{k}: {v}" for k, v in paths.items()))
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
