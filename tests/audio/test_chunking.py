@@ -1,21 +1,31 @@
-"""Tests for chunked translation: exact identity, cross-fade weights, long audio, TFLite export."""
+"""Tests for chunked translation: exact identity, cross-fade weights, grouped generator calls,
+long audio, TFLite export."""
+
+import functools
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfaudiogan.audio.chunking import chunk_weights, translate_frames, translate_waveform
+from tfaudiogan.audio.chunking import (
+    DEFAULT_MAX_CHUNKS_PER_CALL,
+    chunk_weights,
+    translate_frames,
+    translate_waveform,
+)
 from tfaudiogan.audio.representations import CycleGANSpectrogram
 from tfaudiogan.audio.spectral import DFTSTFT
+from tfaudiogan.models.cyclegan import resnet_generator
 
 CHUNK, OVERLAP, FREQ = 16, 4, 8
+GROUPS = [1, 3, None]  # max_chunks_per_call: one chunk, a group with a remainder, all at once
 
 
-def _dynamic(generator, chunk=CHUNK, overlap=OVERLAP):
+def _dynamic(generator, chunk=CHUNK, overlap=OVERLAP, group=4, channels=1):
     return tf.function(
-        lambda s: translate_frames(s, generator, chunk, overlap),
-        input_signature=[tf.TensorSpec([None, FREQ, None, 1], tf.float32)],
+        lambda s: translate_frames(s, generator, chunk, overlap, max_chunks_per_call=group),
+        input_signature=[tf.TensorSpec([None, FREQ, None, channels], tf.float32)],
     )
 
 
@@ -25,8 +35,9 @@ def _snr_db(reference, estimate):
     return 10.0 * np.log10(np.sum(reference**2) / np.sum(noise**2))
 
 
-def test_identity_is_exact_for_any_length(rng):
-    fn = _dynamic(lambda x: x)
+@pytest.mark.parametrize("group", GROUPS)
+def test_identity_is_exact_for_any_length(rng, group):
+    fn = _dynamic(lambda x: x, group=group)
     for frames in (1, 7, CHUNK, CHUNK + 1, 10 * CHUNK + 3):
         spec = rng.uniform(-1, 1, (2, FREQ, frames, 1)).astype(np.float32)
         out = fn(spec).numpy()
@@ -35,14 +46,18 @@ def test_identity_is_exact_for_any_length(rng):
     assert fn.experimental_get_tracing_count() == 1  # one dynamic-shape trace served all
 
 
-def test_constant_offset_generator(rng):
-    fn = _dynamic(lambda x: x + 0.25)
+@pytest.mark.parametrize("group", GROUPS)
+def test_constant_offset_generator(rng, group):
+    fn = _dynamic(lambda x: x + 0.25, group=group)
     for frames in (5, 3 * CHUNK + 1):
         spec = rng.uniform(-1, 1, (1, FREQ, frames, 1)).astype(np.float32)
         np.testing.assert_allclose(fn(spec), spec + 0.25, atol=1e-6)
 
 
-def test_generator_sees_fixed_chunks_in_one_batch(rng):
+@pytest.mark.parametrize(
+    "group,sizes", [(None, [28]), (0, [28]), (5, [5, 5, 5, 5, 5, 3]), (28, [28]), (40, [28])]
+)
+def test_generator_sees_fixed_chunks_in_groups(rng, group, sizes):
     seen = []
 
     def generator(x):
@@ -50,10 +65,108 @@ def test_generator_sees_fixed_chunks_in_one_batch(rng):
         return x
 
     frames, step = 10 * CHUNK + 3, CHUNK - OVERLAP
+    assert 2 * (1 + -(-(frames - CHUNK) // step)) == 28  # batch 2 x 14 chunks
     spec = rng.uniform(-1, 1, (2, FREQ, frames, 1)).astype(np.float32)
-    translate_frames(spec, generator, CHUNK, OVERLAP)
-    n_chunks = 1 + -(-(frames - CHUNK) // step)
-    assert seen == [(2 * n_chunks, FREQ, CHUNK, 1)]
+    translate_frames(spec, generator, CHUNK, OVERLAP, max_chunks_per_call=group)
+    assert seen == [(n, FREQ, CHUNK, 1) for n in sizes]
+
+
+def test_default_group_bounds_generator_calls_in_graph():
+    """Inside a dynamic-shape tf.function: 4 chunks per call by default, one call at a time."""
+    calls = tf.Variable(0)
+    largest = tf.Variable(0)
+    chunks = tf.Variable(0)
+
+    def generator(x):
+        n = tf.shape(x)[0]
+        calls.assign_add(1)
+        chunks.assign_add(n)
+        largest.assign(tf.maximum(largest, n))
+        return x
+
+    fn = tf.function(
+        lambda s: translate_frames(s, generator, CHUNK, OVERLAP),
+        input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)],
+    )
+    spec = np.zeros((2, FREQ, 10 * CHUNK + 3, 1), np.float32)  # 28 chunks
+    assert fn(spec).shape == spec.shape
+    assert (calls.numpy(), chunks.numpy(), largest.numpy()) == (7, 28, DEFAULT_MAX_CHUNKS_PER_CALL)
+    graph = fn.get_concrete_function().graph.as_graph_def()
+    loops = [n for n in graph.node if n.op in ("While", "StatelessWhile")]
+    assert len(loops) == 1 and loops[0].attr["parallel_iterations"].i == 1  # memory bound
+
+
+def _small_instance_norm_generator():
+    keras.utils.set_random_seed(3)
+    return resnet_generator(1, ngf=4, n_blocks=1, name="small_gen")
+
+
+def _random_conv_generator():
+    """conv 3x3 -> instance norm -> LeakyReLU(0.2) -> conv 3x3 -> tanh, random weights."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((None, None, 1))
+    h = keras.layers.Conv2D(8, 3, padding="same")(inputs)
+    h = keras.layers.GroupNormalization(groups=8, epsilon=1e-5)(h)  # instance norm
+    h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
+    return keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same", activation="tanh")(h))
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_group_size_does_not_change_a_random_generator(rng, graph):
+    gen = _random_conv_generator()
+    spec = rng.uniform(-1, 1, (2, FREQ, 5 * CHUNK + 9, 1)).astype(np.float32)  # 2 x 8 chunks
+    outs = {}
+    for group in GROUPS:
+        fn = functools.partial(
+            translate_frames, generator=gen, chunk_frames=CHUNK, overlap_frames=OVERLAP,
+            max_chunks_per_call=group,
+        )
+        if graph:
+            fn = tf.function(fn, input_signature=[tf.TensorSpec([None] * 4, tf.float32)])
+        outs[group] = fn(spec).numpy()
+        assert outs[group].shape == spec.shape
+    assert np.max(np.abs(outs[None] - spec)) > 0.5  # the generator really changes the input
+    for group in (1, 3):
+        # Batch-size dependent conv kernels may differ in the last bits (~4e-7 seen eagerly).
+        assert np.max(np.abs(outs[group] - outs[None])) < 1e-6
+
+
+def test_translate_waveform_group_size_equivalence_dynamic(rng):
+    gen = _small_instance_norm_generator()
+    rep = CycleGANSpectrogram(DFTSTFT(63, 15, 63))  # 32 bins, tiny for speed
+    inputs = [rng.uniform(-0.5, 0.5, (2, n)).astype(np.float32) for n in (700, 2001)]
+    outs = {}
+    for group in GROUPS:
+        fn = tf.function(
+            lambda w, g=group: translate_waveform(
+                w, lambda s: gen(s, training=False), rep, CHUNK, OVERLAP, max_chunks_per_call=g
+            ),
+            input_signature=[tf.TensorSpec([None, None], tf.float32)],
+        )
+        outs[group] = [fn(x).numpy() for x in inputs]  # 8 and 22 chunks
+        assert fn.experimental_get_tracing_count() == 1
+    for i, x in enumerate(inputs):
+        reference = outs[None][i]
+        assert reference.shape == x.shape and np.max(np.abs(reference - x)) > 1e-3
+        for group in (1, 3):
+            assert np.max(np.abs(outs[group][i] - reference)) < 1e-6
+
+
+@pytest.mark.parametrize("channels", [1, None])
+def test_grouped_generator_may_change_channel_count(rng, channels):
+    fn = _dynamic(lambda x: tf.concat([x, -x], axis=-1), group=3, channels=channels)
+    spec = rng.uniform(-1, 1, (1, FREQ, 4 * CHUNK, 1)).astype(np.float32)
+    out = fn(spec)
+    assert out.shape == (1, FREQ, 4 * CHUNK, 2)
+    np.testing.assert_allclose(out, np.concatenate([spec, -spec], -1), atol=1e-6)
+
+
+@pytest.mark.parametrize("group", [-1, 2.0, True, "4"])
+def test_invalid_group_size_rejected(group):
+    with pytest.raises(ValueError, match="max_chunks_per_call"):
+        translate_frames(
+            np.zeros((1, 4, 8, 1), np.float32), lambda x: x, 16, 4, max_chunks_per_call=group
+        )
 
 
 def test_padding_uses_pad_value():
@@ -132,7 +245,8 @@ def test_translate_waveform_exports_to_tflite_builtins(rng, tmp_path):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
     def translate(waveform):
-        return {"audio": translate_waveform(waveform, model, rep, 64, 16)}
+        # 3 chunks per call: 4 chunks (1 s) and 2 x 3 chunks (0.8 s) need 2 loop iterations.
+        return {"audio": translate_waveform(waveform, model, rep, 64, 16, max_chunks_per_call=3)}
 
     archive = keras.export.ExportArchive()
     archive.track(model)
