@@ -85,3 +85,86 @@ def test_datasets_lists_irmas_folders(tmp_path, capsys):
                      str(tmp_path / "IRMAS-TrainingData")]) == 0
     out = capsys.readouterr().out
     assert "gel: 1 audio files" in out and "pia: 2 audio files" in out
+
+
+def test_exported_tflite_translates_30_seconds_like_the_saved_model(smoke_run):
+    import tensorflow as tf
+
+    from tfaudiogan.export.tflite import run_tflite
+
+    _, metrics = smoke_run
+    rate = 25_000
+    wave = (0.3 * np.sin(2 * np.pi * 330 * np.arange(30 * rate) / rate)).astype(np.float32)[None]
+    lite = run_tflite(metrics["export"]["tflite"], "translate_a_to_b", waveform=wave)["waveform"]
+    saved = tf.saved_model.load(metrics["export"]["saved_model"])
+    ref = saved.signatures["translate_a_to_b"](waveform=tf.constant(wave))["waveform"].numpy()
+    assert lite.shape == wave.shape
+    # Measured 2026-11-24: the TFLite waveform deviates from the SavedModel by up to ~1 % of
+    # the peak (mean ~0.1 %) once the generator changes the spectrogram; each op alone and the
+    # generator alone match to 1e-6, and an identity generator matches to 5e-7. Open finding,
+    # recorded in experiments/cyclegan_irmas.md; these bounds keep it from growing unnoticed.
+    peak = np.abs(ref).max()
+    assert np.abs(lite - ref).max() < 0.02 * peak
+    assert np.abs(lite - ref).mean() < 0.002 * peak
+
+
+# --- tfaudiogan generate (WaveGAN / SpecGAN exports) -------------------------------------------
+
+@pytest.fixture(scope="module")
+def generator_export(tmp_path_factory):
+    """A tiny WaveGAN generator exported with export_generator: (version dir, keras model)."""
+    import keras
+
+    from tfaudiogan import configs
+    from tfaudiogan.configs import wavegan as wavegan_configs
+    from tfaudiogan.export.generator import export_generator
+    from tfaudiogan.models import wavegan
+
+    config = configs.get_preset(wavegan_configs.FAMILY_WAVEGAN, "smoke")
+    keras.utils.set_random_seed(2)
+    gen = wavegan.generator(dim=2)
+    paths = export_generator(gen, config, tmp_path_factory.mktemp("gen_export"))
+    return paths["saved_model"], gen
+
+
+def test_generate_writes_int16_clips_and_their_latents(generator_export, tmp_path, capsys):
+    from tfaudiogan.export.generator import to_int16
+
+    version_dir, gen = generator_export
+    out = tmp_path / "out"
+    assert cli.main(["generate", "--model", str(version_dir.parent), "--n", "5",
+                     "--batch_size", "2", "--seed", "3", str(out)]) == 0
+    assert "5/5 clips" in capsys.readouterr().out
+    z = np.load(out / "z.npy")
+    assert z.shape == (5, 100) and z.min() >= -1 and z.max() <= 1
+    expected = to_int16(gen(z, training=False).numpy()[..., 0])
+    for i in range(5):
+        audio, rate = sf.read(out / f"sample_{i:05d}.wav", dtype="int16")
+        assert rate == 16000 and audio.shape == (16384,)
+        assert np.abs(audio.astype(int) - expected[i]).max() <= 1  # float32 round-off only
+
+
+def test_generate_interpolates_between_two_latents(generator_export, tmp_path):
+    version_dir, _ = generator_export
+    assert cli.main(["generate", "--model", str(version_dir), "--interpolate", "4",
+                     str(tmp_path)]) == 0
+    z = np.load(tmp_path / "z.npy")
+    steps = np.diff(z, axis=0)
+    np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), atol=1e-6)
+    assert np.abs(steps[0]).max() > 0
+    assert sorted(p.name for p in tmp_path.glob("*.wav")) == [f"interp_{i:05d}.wav"
+                                                              for i in range(4)]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--n", "0"], "--n must be a positive number of clips, got 0"),
+    (["--n", "-2"], "--n must be a positive number of clips, got -2"),
+    (["--interpolate", "1"], "--interpolate needs at least 2 steps"),
+    (["--pitch", "60"], "takes no pitch"),
+])
+def test_generate_bad_requests_are_one_line(generator_export, tmp_path, capsys, flags, message):
+    version_dir, _ = generator_export
+    code = cli.main(["generate", "--model", str(version_dir), *flags, str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error:") and message in err and "\n" not in err
+    assert not list(tmp_path.rglob("*.wav"))

@@ -1,5 +1,7 @@
-"""The ``tfaudiogan`` command: translate | export | check-serving | datasets.
+"""The ``tfaudiogan`` command: generate | translate | export | check-serving | datasets.
 
+    tfaudiogan generate --model runs/wavegan_sc09/demo/export/wavegan_sc09 --n 100 out/
+    tfaudiogan generate --model saved_models/wavegan_sc09 --interpolate 8 out/
     tfaudiogan translate --model saved_models/cyclegan_irmas --direction a2b in.wav out.wav
     tfaudiogan export --run runs/cyclegan_irmas/demo --out saved_models
     tfaudiogan check-serving saved_models/cyclegan_irmas
@@ -25,6 +27,79 @@ DIRECTIONS = {"a2b": "translate_a_to_b", "b2a": "translate_b_to_a"}
 
 def _progress(message: str) -> None:
     print(message, flush=True)
+
+
+def _write_int16(path: Path, audio: np.ndarray, rate: int) -> None:
+    """Writes int16 samples unchanged to a 16-bit WAV, atomically (temp file + rename)."""
+    import soundfile
+
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        soundfile.write(tmp, audio, rate, subtype="PCM_16", format="WAV")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_count(args) -> None:
+    if args.interpolate is not None and args.interpolate < 2:
+        raise ValueError(f"--interpolate needs at least 2 steps, got {args.interpolate}")
+    if args.interpolate is None and args.n <= 0:
+        raise ValueError(f"--n must be a positive number of clips, got {args.n}")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch_size must be positive, got {args.batch_size}")
+
+
+def _latents(args, latent_dim: int) -> np.ndarray:
+    """The z batch of ``generate``: random U(-1, 1), or a straight line between two draws."""
+    _check_count(args)
+    rng = np.random.default_rng(args.seed)
+    if args.interpolate is not None:
+        ends = rng.uniform(-1, 1, (2, latent_dim))
+        t = np.linspace(0.0, 1.0, args.interpolate)[:, None]
+        return ((1 - t) * ends[0] + t * ends[1]).astype(np.float32)
+    return rng.uniform(-1, 1, (args.n, latent_dim)).astype(np.float32)
+
+
+def cmd_generate(args) -> None:
+    """Writes generated clips (16-bit WAV, ``x * 32767`` clipped as the reference) and z.npy."""
+    _check_count(args)  # before TensorFlow loads: bad counts fail at once
+    import tensorflow as tf
+
+    from tfaudiogan.export.generator import to_int16
+    from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+
+    version_dir = resolve_version_dir(args.model)
+    meta = read_metadata(version_dir)
+    if not meta.get("latent_dim"):
+        raise ValueError(f"'{version_dir}' is not a generator export (no latent_dim in its "
+                         "metadata)")
+    z = _latents(args, int(meta["latent_dim"]))
+    rate = int(meta["sample_rate"])
+    model = tf.saved_model.load(str(version_dir))
+    signature = model.signatures["generate"]
+    takes_pitch = "pitch" in signature.structured_input_signature[1]
+    if takes_pitch and args.pitch is None:
+        raise ValueError(f"'{version_dir}' is pitch-conditioned: pass --pitch (MIDI number)")
+    if args.pitch is not None and not takes_pitch:
+        raise ValueError(f"'{version_dir}' takes no pitch; drop --pitch")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = "interp" if args.interpolate is not None else "sample"
+    _progress(f"generating {len(z)} clips of {meta.get('slice_len', '?')} samples at {rate} Hz "
+              f"with {version_dir}")
+    start = time.perf_counter()
+    for first in range(0, len(z), args.batch_size):
+        batch = {"z": tf.constant(z[first:first + args.batch_size])}
+        if takes_pitch:
+            batch["pitch"] = tf.fill([len(batch["z"])], tf.constant(args.pitch, tf.int32))
+        audio = signature(**batch)["audio"].numpy()
+        for i, clip in enumerate(to_int16(audio)):
+            _write_int16(out_dir / f"{stem}_{first + i:05d}.wav", clip, rate)
+        _progress(f"  {first + len(audio)}/{len(z)} clips")
+    np.save(out_dir / "z.npy", z)
+    seconds = time.perf_counter() - start
+    _progress(f"wrote {len(z)} WAV files and z.npy to {out_dir} in {seconds:.1f} s")
 
 
 def cmd_translate(args) -> None:
@@ -135,6 +210,18 @@ def cmd_datasets(args) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfaudiogan", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="write clips from an exported generator (16-bit WAV)")
+    g.add_argument("--model", required=True, help="SavedModel dir (or its versions' parent)")
+    g.add_argument("--n", type=int, default=100, help="number of clips (random z ~ U(-1, 1))")
+    g.add_argument("--interpolate", type=int, default=None, metavar="STEPS",
+                   help="instead of --n: STEPS clips along the straight line between two "
+                        "random latents (endpoints included)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    g.add_argument("--batch_size", type=int, default=64, help="clips per generator call")
+    g.add_argument("--pitch", type=int, default=None,
+                   help="MIDI pitch for pitch-conditioned generators")
+    g.add_argument("out_dir")
+    g.set_defaults(func=cmd_generate)
     t = sub.add_parser("translate", help="translate an audio file with an exported CycleGAN")
     t.add_argument("--model", required=True, help="SavedModel dir (or its versions' parent)")
     t.add_argument("--direction", choices=sorted(DIRECTIONS), default="a2b")

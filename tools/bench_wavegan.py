@@ -97,8 +97,10 @@ def generation_row(generate, flops_per_clip: int, peak: float, batch: int, param
 
 
 def rows(args) -> list[dict]:
-    """The WaveGAN generation rows at batch 1 and 64 (``args.repeats`` timed calls each)."""
-    repeats = max(1, int(getattr(args, "repeats", 5) or 5))
+    """The WaveGAN generation rows at batch 1 and 64 (``args.repeats``, or the driver's
+    ``args.steps``, timed calls each; default 5)."""
+    repeats = getattr(args, "repeats", None) or getattr(args, "steps", None) or 5
+    repeats = max(1, int(repeats))
     keras.utils.set_random_seed(0)
     gen = wavegan.generator()  # the paper generator: d = 64, 16384 samples
     generate = generator_function(gen, 100)

@@ -1,6 +1,6 @@
 """Frozen dataclass configs, one module per family, with presets registered by name."""
 
-from tfaudiogan.configs import cyclegan, ddsp_gan, gansynth, pitch_classifier
+from tfaudiogan.configs import cyclegan, ddsp_gan, gansynth, pitch_classifier, wavegan
 from tfaudiogan.configs.base import (
     apply_overrides,
     from_dict,
@@ -25,4 +25,5 @@ __all__ = [
     "register_preset",
     "save_json",
     "to_dict",
+    "wavegan",
 ]

@@ -151,28 +151,6 @@ def evaluate(translator: Translator, splits: dict[str, dict[str, np.ndarray]],
     return results
 
 
-def restore_finished_epochs(gan: CycleGAN, model_dir: Path, logger) -> int:
-    """Loads the newest end-of-epoch checkpoint when no interrupted run is pending.
-
-    An interrupted run leaves ``backup/``, which BackupAndRestore restores itself. A finished run
-    has deleted it; then the newest ``checkpoints/cyclegan-NNN.weights.h5`` (weights and optimizer
-    state) is loaded and training continues after epoch NNN (nothing to do if NNN is the last).
-
-    Returns:
-      The number of epochs already done (0 for a new run or a pending backup).
-    """
-    if (model_dir / "backup").exists():
-        logger.info("resuming an interrupted run from backup/")
-        return 0
-    done = sorted((model_dir / "checkpoints").glob("cyclegan-*.weights.h5"))
-    if not done:
-        return 0
-    gan.load_weights(done[-1])
-    epoch = int(done[-1].name.split("-")[1].split(".")[0])
-    logger.info("loaded %s: %d epoch(s) already trained", done[-1].name, epoch)
-    return epoch
-
-
 def run(config: CycleGANConfig, model_dir, data_dir=None, strategy="default",
         export: bool = True) -> dict:
     """Trains (or resumes), evaluates, writes samples and metrics, optionally exports.
@@ -211,7 +189,7 @@ def run(config: CycleGANConfig, model_dir, data_dir=None, strategy="default",
                      tensorboard_dir=model_dir / "tensorboard"),
         EpochLog(logger),
     ]
-    initial_epoch = restore_finished_epochs(gan, model_dir, logger)
+    initial_epoch = run_dir.restore_finished_epochs(gan, model_dir, logger, "cyclegan")
     logger.info("training epochs %d-%d x %d steps (batch %d, %d replica(s))", initial_epoch + 1,
                 t.epochs, steps, t.batch_size, strategy.num_replicas_in_sync)
     start = time.perf_counter()

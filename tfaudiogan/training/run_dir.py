@@ -72,3 +72,45 @@ def run_logger(model_dir: str | Path, name: str = "tfaudiogan.run") -> logging.L
             handler.setFormatter(fmt)
             logger.addHandler(handler)
     return logger
+
+
+def checkpoint_epoch(path: str | Path) -> int:
+    """The epoch number of a ``<prefix>-NNN.weights.h5`` checkpoint file name."""
+    return int(Path(path).name.rsplit("-", 1)[1].split(".")[0])
+
+
+def finished_checkpoints(model_dir: str | Path, prefix: str) -> list[Path]:
+    """``checkpoints/<prefix>-NNN.weights.h5`` files of a run, oldest epoch first."""
+    found = Path(model_dir).glob(f"checkpoints/{prefix}-*.weights.h5")
+    return sorted(found, key=checkpoint_epoch)
+
+
+def restore_finished_epochs(model, model_dir: str | Path, logger: logging.Logger,
+                            prefix: str) -> int:
+    """Loads the newest end-of-epoch checkpoint when no interrupted run is pending.
+
+    An interrupted run leaves ``backup/``, which keras.callbacks.BackupAndRestore restores
+    itself. A finished run has deleted it; then the newest
+    ``checkpoints/<prefix>-NNN.weights.h5`` (weights and optimizer state) is loaded and
+    training continues after epoch NNN (nothing to do if NNN is the last).
+
+    Args:
+      model: the compiled model the checkpoints were written from (optimizers built).
+      model_dir: the run directory.
+      logger: run logger.
+      prefix: checkpoint file prefix (e.g. ``"cyclegan"``, ``"wavegan"``).
+
+    Returns:
+      The number of epochs already done (0 for a new run or a pending backup).
+    """
+    model_dir = Path(model_dir)
+    if (model_dir / "backup").exists():
+        logger.info("resuming an interrupted run from backup/")
+        return 0
+    done = finished_checkpoints(model_dir, prefix)
+    if not done:
+        return 0
+    model.load_weights(done[-1])
+    epoch = checkpoint_epoch(done[-1])
+    logger.info("loaded %s: %d epoch(s) already trained", done[-1].name, epoch)
+    return epoch
