@@ -50,15 +50,57 @@ def _check_count(args) -> None:
         raise ValueError(f"--batch_size must be positive, got {args.batch_size}")
 
 
-def _latents(args, latent_dim: int) -> np.ndarray:
-    """The z batch of ``generate``: random U(-1, 1), or a straight line between two draws."""
+def _draw(rng: np.random.Generator, shape, distribution: str) -> np.ndarray:
+    """Latents from the export's ``latent_distribution`` (WaveGAN: U(-1, 1); GANSynth: N(0, 1))."""
+    if distribution.startswith("normal"):
+        return rng.standard_normal(shape).astype(np.float32)
+    return rng.uniform(-1, 1, shape).astype(np.float32)
+
+
+def _latents(args, latent_dim: int, distribution: str = "uniform") -> np.ndarray:
+    """The z batch of ``generate``: random draws, or a straight line between two draws."""
     _check_count(args)
     rng = np.random.default_rng(args.seed)
     if args.interpolate is not None:
-        ends = rng.uniform(-1, 1, (2, latent_dim))
+        ends = _draw(rng, (2, latent_dim), distribution)
         t = np.linspace(0.0, 1.0, args.interpolate)[:, None]
         return ((1 - t) * ends[0] + t * ends[1]).astype(np.float32)
-    return rng.uniform(-1, 1, (args.n, latent_dim)).astype(np.float32)
+    return _draw(rng, (args.n, latent_dim), distribution)
+
+
+def _render_midi(args, signature, meta: dict, latent_dim: int) -> None:
+    """``generate --midi song.mid out.wav``: renders a MIDI file with a pitch-conditioned export.
+
+    The timbre is one latent for the whole file, or (``--interpolate_timbre``) a latent that moves
+    from one draw to another over the piece, as GANSynth's generate script does.
+    """
+    import tensorflow as tf
+
+    from tfaudiogan.audio.io import save_audio
+    from tfaudiogan.export.gansynth import check_pitches
+    from tfaudiogan.generation.midi import render_midi
+
+    low, high = int(meta.get("min_pitch", 24)), int(meta.get("max_pitch", 84))
+    rate = int(meta["sample_rate"])
+    distribution = meta.get("latent_distribution", "normal")
+    rng = np.random.default_rng(args.seed)
+    z_start = _draw(rng, (latent_dim,), distribution)
+    z_end = _draw(rng, (latent_dim,), distribution) if args.interpolate_timbre else None
+
+    def generate_fn(z, pitch):
+        pitch = check_pitches(pitch, low, high)
+        out = signature(z=tf.constant(z, tf.float32), pitch=tf.constant(pitch, tf.int32))
+        return out["audio"].numpy()
+
+    _progress(f"rendering {args.midi} with {'interpolated' if z_end is not None else 'fixed'} "
+              f"timbre")
+    start = time.perf_counter()
+    audio, stats = render_midi(args.midi, generate_fn, z_start, z_end, sample_rate=rate,
+                               batch_size=args.batch_size)
+    save_audio(args.out_dir, np.clip(audio, -1.0, 1.0), rate)
+    _progress(f"rendered {stats['rendered']} of {stats['notes']} notes "
+              f"({stats['skipped_out_of_range']} outside the range skipped) in "
+              f"{time.perf_counter() - start:.1f} s; wrote {args.out_dir}")
 
 
 def cmd_generate(args) -> None:
@@ -71,14 +113,22 @@ def cmd_generate(args) -> None:
 
     version_dir = resolve_version_dir(args.model)
     meta = read_metadata(version_dir)
-    if not meta.get("latent_dim"):
+    latent_dim = meta.get("latent_dim") or meta.get("latent_size")
+    if not latent_dim:
         raise ValueError(f"'{version_dir}' is not a generator export (no latent_dim in its "
                          "metadata)")
-    z = _latents(args, int(meta["latent_dim"]))
+    if args.midi is not None and not Path(args.midi).is_file():
+        raise FileNotFoundError(f"MIDI file '{args.midi}' does not exist")
     rate = int(meta["sample_rate"])
     model = tf.saved_model.load(str(version_dir))
     signature = model.signatures["generate"]
     takes_pitch = "pitch" in signature.structured_input_signature[1]
+    if args.midi is not None:
+        if not takes_pitch:
+            raise ValueError(f"'{version_dir}' takes no pitch, so it cannot render MIDI")
+        _render_midi(args, signature, meta, int(latent_dim))
+        return
+    z = _latents(args, int(latent_dim), meta.get("latent_distribution", "uniform"))
     if takes_pitch and args.pitch is None:
         raise ValueError(f"'{version_dir}' is pitch-conditioned: pass --pitch (MIDI number)")
     if args.pitch is not None and not takes_pitch:
@@ -220,7 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--batch_size", type=int, default=64, help="clips per generator call")
     g.add_argument("--pitch", type=int, default=None,
                    help="MIDI pitch for pitch-conditioned generators")
-    g.add_argument("out_dir")
+    g.add_argument("--midi", default=None,
+                   help="render this MIDI file with a pitch-conditioned generator (GANSynth); "
+                        "the positional argument is then the output .wav")
+    g.add_argument("--interpolate_timbre", action="store_true",
+                   help="with --midi: move the latent between two draws over the piece")
+    g.add_argument("out_dir", help="output folder (or the output .wav with --midi)")
     g.set_defaults(func=cmd_generate)
     t = sub.add_parser("translate", help="translate an audio file with an exported CycleGAN")
     t.add_argument("--model", required=True, help="SavedModel dir (or its versions' parent)")

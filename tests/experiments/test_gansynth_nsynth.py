@@ -68,6 +68,8 @@ def test_samples_and_final_generator_are_written(resumed_run):
         folder = model_dir / "samples" / f"stage_{stage:02d}"
         assert (folder / "note_00_pitch_24.wav").stat().st_size > 44
         assert (folder / "note_00_pitch_24.png").exists()
+        assert any((model_dir / "tensorboard" / f"stage_{stage:02d}").rglob("events.out.*"))
+    assert any((model_dir / "tensorboard" / "samples").glob("events.out.*"))  # audio per stage
     generator = keras.saving.load_model(model_dir / "generator_ema.keras")
     assert tuple(generator.output.shape[1:]) == (4, 32, 2)
 

@@ -86,3 +86,31 @@ def test_client_checks_pitches_before_calling_the_model():
         export.generate_audio(never, np.zeros([1, 8], np.float32), [100])
     with pytest.raises(ValueError, match="batch 2"):
         export.generate_audio(never, np.zeros([1, 8], np.float32), [30, 40])
+
+
+def test_cli_renders_a_midi_file_and_skips_notes_outside_the_range(exported, tmp_path, capsys):
+    import soundfile as sf
+
+    from tfaudiogan import cli
+    from tfaudiogan.generation.midi import Note, write_midi
+
+    config, _, paths = exported
+    notes = [Note(60, 100, 0.0, 0.5), Note(64, 80, 0.5, 1.0), Note(100, 90, 1.0, 1.5)]
+    write_midi(tmp_path / "song.mid", notes)
+    code = cli.main(["generate", "--model", str(paths["saved_model"]), "--midi",
+                     str(tmp_path / "song.mid"), "--interpolate_timbre", "--batch_size", "2",
+                     str(tmp_path / "song.wav")])
+    out = capsys.readouterr().out
+    assert code == 0 and "rendered 2 of 3 notes (1 outside the range skipped)" in out
+    audio, rate = sf.read(tmp_path / "song.wav")
+    assert rate == config.spectrogram.sample_rate and np.abs(audio).max() > 0
+    assert len(audio) >= 1.0 * rate  # the last rendered note ends at 1.0 s, then its release
+
+
+def test_cli_midi_needs_an_existing_file(exported, tmp_path, capsys):
+    from tfaudiogan import cli
+
+    _, _, paths = exported
+    code = cli.main(["generate", "--model", str(paths["saved_model"]), "--midi",
+                     str(tmp_path / "missing.mid"), str(tmp_path / "o.wav")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err

@@ -39,7 +39,7 @@ from tfaudiogan.configs.gansynth import GANSynthConfig
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers.fade_in import num_stages, upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
-from tfaudiogan.training import run_dir
+from tfaudiogan.training import rainbowgram, run_dir
 from tfaudiogan.training.callbacks import EpochLog
 from tfaudiogan.training.media import spectrogram_image, write_png
 from tfaudiogan.training.strategy import get_strategy
@@ -199,19 +199,11 @@ def load_previous(config: GANSynthConfig, gan: GANSynth, model_dir, stage: int) 
         net.trainable = False
 
 
-def _rainbowgram_writer():
-    """``tfaudiogan.training.rainbowgram`` (write_rainbowgram, minimum length) if present."""
-    try:
-        from tfaudiogan.training import rainbowgram
-    except ImportError:  # pragma: no cover - optional module of the evaluation issue
-        return None, 0
-    return rainbowgram.write_rainbowgram, getattr(rainbowgram, "FFT_LENGTH", 0)
-
-
 def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
-                  folder: Path) -> list[Path]:
+                  folder: Path, tensorboard_dir: Path | None = None, step: int = 0) -> list[Path]:
     """EMA-generator notes (fixed z, pitches spread over the range) as wav, a png of the
-    generated (mel) magnitude channel and, for notes long enough, a rainbowgram png."""
+    generated (mel) magnitude channel and a rainbowgram png; the same audio and rainbowgrams go
+    to TensorBoard (``tensorboard_dir/samples``, step = stage) when a directory is given."""
     m, t = config.model, config.train
     n = t.sample_notes
     if n <= 0:
@@ -222,18 +214,25 @@ def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfi
     factor = rep.output_shape[0] // int(images.shape[1])
     audio = rep.decode(denormalise(upscale(images, factor))).numpy()
     folder.mkdir(parents=True, exist_ok=True)
-    rainbow, min_length = _rainbowgram_writer()
+    rate = config.spectrogram.sample_rate
     paths = []
     for i, (wave, label) in enumerate(zip(audio, labels)):
         path = folder / f"note_{i:02d}_pitch_{label + m.min_pitch}.wav"
         peak = float(np.max(np.abs(wave))) or 1.0
-        save_audio(path, (wave / max(peak, 1.0)).astype(np.float32), config.spectrogram.sample_rate)
-        spec = np.transpose(images[i].numpy()[:, :, :1], (1, 0, 2))[::-1]  # [freq, time, 1]
+        save_audio(path, (wave / max(peak, 1.0)).astype(np.float32), rate)
+        spec = np.transpose(images[i].numpy()[:, :, :1], (1, 0, 2))  # [freq, time, 1], row 0 low
         write_png(path.with_suffix(".png"), spectrogram_image(spec))
-        if rainbow is not None and wave.shape[-1] >= min_length:
-            rainbow(path.with_suffix(".rainbowgram.png"), wave,
-                    sample_rate=config.spectrogram.sample_rate)
+        if wave.shape[-1] >= rainbowgram.FFT_LENGTH:
+            rainbowgram.write_rainbowgram(path.with_suffix(".rainbowgram.png"), wave,
+                                          sample_rate=rate)
         paths.append(path)
+    if tensorboard_dir is not None:
+        with tf.summary.create_file_writer(str(Path(tensorboard_dir) / "samples")).as_default():
+            clipped = np.clip(audio, -1.0, 1.0)[..., None]
+            tf.summary.audio("notes", clipped, rate, step=step, max_outputs=n)
+            if audio.shape[-1] >= rainbowgram.FFT_LENGTH:
+                rainbowgram.rainbowgram_summary("rainbowgrams", audio, step, max_outputs=n,
+                                                sample_rate=rate)
     return paths
 
 
@@ -298,14 +297,16 @@ def run(config: GANSynthConfig, model_dir, data_dir=None, strategy="default",
                     stage_shape(stage, tuple(config.model.start_shape),
                                 config.model.num_resolutions), start, end, epochs * per_epoch,
                     global_batch)
-        callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), EpochLog(logger)]
+        callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), EpochLog(logger),
+                     keras.callbacks.TensorBoard(str(model_dir / "tensorboard" / f"stage_{stage:02d}"))]
         callbacks += list(extra_callbacks(stage) if extra_callbacks else [])
         t0 = time.perf_counter()
         history = gan.fit(dataset, epochs=epochs, steps_per_epoch=per_epoch,
                           callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - t0
         save_stage(gan, folder)
-        write_samples(gan, rep, config, model_dir / "samples" / f"stage_{stage:02d}")
+        write_samples(gan, rep, config, model_dir / "samples" / f"stage_{stage:02d}",
+                      tensorboard_dir=model_dir / "tensorboard", step=stage)
         metrics["stages"][str(stage)] = {
             "blocks": gan.num_blocks, "images": [start, end],
             "images_seen": int(gan.images_seen.numpy()),
