@@ -59,14 +59,22 @@ def test_tflite_is_builtins_only_and_matches_the_saved_model(exported):
         np.testing.assert_allclose(got, expected["audio"].numpy(), atol=1e-4, rtol=1e-3)
 
 
-def test_out_of_range_pitch_is_clipped_in_the_graph_never_a_zero_one_hot(exported):
+@pytest.mark.parametrize("pitch", [[10, 24], [60, 99]])
+def test_out_of_range_pitch_is_a_clear_error_in_the_saved_model(exported, pitch):
     _, _, paths = exported
     fn = tf.saved_model.load(str(paths["saved_model"])).signatures["generate"]
     z = np.repeat(inputs(1)[0], 2, axis=0)
-    low = fn(z=tf.constant(z), pitch=tf.constant([10, 24]))["audio"].numpy()
-    high = fn(z=tf.constant(z), pitch=tf.constant([99, 84]))["audio"].numpy()
-    np.testing.assert_allclose(low[0], low[1], atol=1e-6)
-    np.testing.assert_allclose(high[0], high[1], atol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"MIDI number in 24\.\.84"):
+        fn(z=tf.constant(z), pitch=tf.constant(pitch))
+
+
+def test_out_of_range_pitch_is_clipped_in_tflite_never_a_zero_one_hot(exported):
+    _, _, paths = exported
+    z = inputs(1)[0]
+    out = {p: run_tflite(paths["tflite"], "generate", z=z, pitch=np.array([p], np.int32))["audio"]
+           for p in (10, 24, 99, 84)}
+    np.testing.assert_allclose(out[10], out[24], atol=1e-6)
+    np.testing.assert_allclose(out[99], out[84], atol=1e-6)
 
 
 @pytest.mark.parametrize("pitch, message", [([23, 60], r"\[23\] are outside the model's range"),

@@ -11,11 +11,12 @@ box-upscale to the full size if the generator is an earlier stage -> denormalise
 linear, phase = cumsum(IF), matmul inverse DFT, overlap-add
 (:meth:`tfaudiogan.audio.gansynth.GANSynthSpectrogram.decode`, builtins only).
 
-Out-of-range pitches: a ``tf.debugging.assert_*`` op is not a TFLite builtin and would make the
-SavedModel fail with an opaque InvalidArgumentError, so the graph **clips** ``pitch`` to
-``[min_pitch, max_pitch]`` (24..84 for the paper; never an out-of-range or all-zero one-hot)
-and the Python clients (:func:`check_pitches`, :func:`generate_audio`, the CLI) reject such
-pitches with a clear ``ValueError`` before calling the model.
+Out-of-range pitches: the SavedModel (what TF Serving runs) fails with an InvalidArgumentError
+whose message says "pitch must be a MIDI number in 24..84" (TF Serving returns that text in its
+error reply). ``tf.debugging.assert_*`` is not a TFLite builtin, so the fixed-batch TFLite graph
+instead **clips** ``pitch`` to ``[min_pitch, max_pitch]`` (never an out-of-range or all-zero
+one-hot). The Python clients (:func:`check_pitches`, :func:`generate_audio`, the CLI) reject such
+pitches with a clear ``ValueError`` before calling either model.
 """
 
 from __future__ import annotations
@@ -67,15 +68,22 @@ def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_s
                       min_pitch: int, num_pitches: int, batch: int | None = None):
     """The tf.function ``(z [batch, latent], pitch [batch] int32) -> {"audio": [batch, n]}``.
 
-    ``batch=None`` gives a dynamic batch (SavedModel / TF Serving); a fixed batch is used for
-    TFLite (see :func:`export_gansynth`).
+    ``batch=None`` gives a dynamic batch and a range check (SavedModel / TF Serving); a fixed
+    batch, with pitches clipped instead, is used for TFLite (see :func:`export_gansynth`).
     """
     full_time = rep.output_shape[0]
+    max_pitch = min_pitch + num_pitches - 1
+    message = f"pitch must be a MIDI number in {min_pitch}..{max_pitch}"
 
     @tf.function(input_signature=[tf.TensorSpec([batch, latent_size], tf.float32, name="z"),
                                   tf.TensorSpec([batch], tf.int32, name="pitch")])
     def generate(z, pitch):
-        index = tf.clip_by_value(pitch - min_pitch, 0, num_pitches - 1)  # documented clip
+        if batch is None:  # SavedModel: a clear error instead of a silent clip
+            checks = [tf.debugging.assert_greater_equal(pitch, min_pitch, message=message),
+                      tf.debugging.assert_less_equal(pitch, max_pitch, message=message)]
+            with tf.control_dependencies(checks):
+                pitch = tf.identity(pitch)
+        index = tf.clip_by_value(pitch - min_pitch, 0, num_pitches - 1)  # TFLite: documented clip
         onehot = tf.one_hot(index, num_pitches, dtype=tf.float32)
         images = generator({"z": z, "pitch": onehot}, training=False)
         factor = full_time // int(images.shape[1])
