@@ -5,11 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import soundfile as sf
 
+from tests.processes import kill_after_first_epoch
 from tfaudiogan import configs
 from tfaudiogan.configs.cyclegan import FAMILY_IRMAS, FAMILY_MUSIC_STYLE
 from tfaudiogan.training.cyclegan import run
@@ -86,21 +86,12 @@ def _experiment(*flags, timeout=300):
 def test_resume_after_kill_restores_epoch_and_optimizer_state(tmp_path):
     flags = ["--preset", "smoke", "--model_dir", str(tmp_path), "--noexport",
              "--set", "train.epochs=4", "--steps", "6"]
-    proc = subprocess.Popen([sys.executable, "-m", "tfaudiogan.experiments.cyclegan_irmas",
-                             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    log = tmp_path / "run.log"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if log.exists() and "epoch 1 done" in log.read_text():
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    code = kill_after_first_epoch("cyclegan_irmas", flags, tmp_path)
+    assert code == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (tmp_path / "metrics.json").exists()
     done = _experiment(*flags)
     assert done.returncode == 0, done.stderr[-2000:]
-    text = log.read_text()
+    text = (tmp_path / "run.log").read_text()
     assert "resuming an interrupted run" in text
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs_this_session"] < 4  # restarted after the finished epoch(s)

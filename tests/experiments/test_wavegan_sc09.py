@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 import soundfile as sf
 from absl import flags
 
+from tests.processes import kill_after_first_epoch
 from tfaudiogan import configs
 from tfaudiogan.configs.wavegan import FAMILY_SPECGAN, FAMILY_WAVEGAN
 from tfaudiogan.experiments import common
@@ -202,22 +202,12 @@ def test_generate_count_error_exits_before_loading_anything(tmp_path):
 def test_resume_after_kill_restores_epoch_and_optimizer_state(tmp_path):
     flags = ["--preset", "smoke", "--model_dir", str(tmp_path), "--noexport",
              "--set", "train.epochs=4", "--steps", "10"]
-    proc = subprocess.Popen([sys.executable, "-m", "tfaudiogan.experiments.wavegan_sc09",
-                             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=ENV)
-    log = tmp_path / "run.log"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if log.exists() and "epoch 1 done" in log.read_text():
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    code = kill_after_first_epoch("wavegan_sc09", flags, tmp_path, env=ENV)
+    assert code == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (tmp_path / "metrics.json").exists()
     code, _, err = _finish(_start("wavegan_sc09", *flags))
     assert code == 0, err[-2000:]
-    assert "resuming an interrupted run" in log.read_text()
+    assert "resuming an interrupted run" in (tmp_path / "run.log").read_text()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs_this_session"] < 4
     assert metrics["optimizer_iterations"] == {"generator": 40, "discriminator": 80}
