@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import keras
 
+from tfaudiogan.models.wavegan import maybe_batchnorm
+
 # Reference specgan.py: 5x5 kernels, stride 2, projection to a 4x4 map, LReLU slope 0.2.
 KERNEL_SIZE = 5
 STRIDE = 2
@@ -50,12 +52,6 @@ def _upconv(x, filters: int, kernel_size: int, upsample: str, name: str):
     return keras.layers.Conv2D(
         filters, kernel_size, strides=1, padding="same",
         kernel_initializer=_kernel_init(), bias_initializer="zeros", name=name)(x)
-
-
-def _maybe_bn(x, batchnorm: bool, name: str):
-    if batchnorm:
-        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    return x
 
 
 def generator(dim: int = 64, channels: int = 1, latent_dim: int = 100,
@@ -89,11 +85,11 @@ def generator(dim: int = 64, channels: int = 1, latent_dim: int = 100,
                            kernel_initializer=_kernel_init(), bias_initializer="zeros",
                            name="z_project")(z)
     x = keras.layers.Reshape((INITIAL_SIZE, INITIAL_SIZE, 16 * dim), name="z_project_reshape")(x)
-    x = _maybe_bn(x, batchnorm, "z_project")
+    x = maybe_batchnorm(x, batchnorm, "z_project")
     x = keras.layers.ReLU(name="z_project_relu")(x)
     for i, mult in enumerate((8, 4, 2, 1)):
         x = _upconv(x, mult * dim, kernel_size, upsample, f"upconv_{i}")
-        x = _maybe_bn(x, batchnorm, f"upconv_{i}")
+        x = maybe_batchnorm(x, batchnorm, f"upconv_{i}")
         x = keras.layers.ReLU(name=f"upconv_{i}_relu")(x)
     x = _upconv(x, channels, kernel_size, upsample, "upconv_4")
     outputs = keras.layers.Activation("tanh", name="upconv_4_tanh")(x)
@@ -130,7 +126,7 @@ def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SI
         x = keras.layers.Conv2D(mult * dim, kernel_size, strides=STRIDE, padding="same",
                                 kernel_initializer=_kernel_init(), bias_initializer="zeros",
                                 name=f"downconv_{i}")(x)
-        x = _maybe_bn(x, batchnorm and i > 0, f"downconv_{i}")  # no BN on the first layer
+        x = maybe_batchnorm(x, batchnorm and i > 0, f"downconv_{i}")  # no BN on the first layer
         x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"downconv_{i}_lrelu")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     logits = keras.layers.Dense(1, kernel_initializer=_kernel_init(), bias_initializer="zeros",

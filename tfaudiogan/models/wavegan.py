@@ -74,7 +74,8 @@ def _upconv(x, filters: int, stride: int, kernel_size: int, upsample: str, name:
         kernel_initializer=_kernel_init(), bias_initializer="zeros", name=name)(x)
 
 
-def _maybe_bn(x, batchnorm: bool, name: str):
+def maybe_batchnorm(x, batchnorm: bool, name: str):
+    """``BatchNormalization`` named ``<name>_bn`` when ``batchnorm``, else ``x`` unchanged."""
     if batchnorm:
         x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     return x
@@ -133,7 +134,7 @@ def generator(slice_len: int = 16384, dim: int = 64, channels: int = 1, latent_d
                            bias_initializer="zeros", name="z_project")(z)
     # v2 order: reshape, then [BN], then ReLU (reference/wavegan.md 1.1).
     x = keras.layers.Reshape((INITIAL_STEPS, dim * dim_mul), name="z_project_reshape")(x)
-    x = _maybe_bn(x, batchnorm, "z_project")
+    x = maybe_batchnorm(x, batchnorm, "z_project")
     x = keras.layers.ReLU(name="z_project_relu")(x)
     widths = []
     width = dim * dim_mul
@@ -142,7 +143,7 @@ def generator(slice_len: int = 16384, dim: int = 64, channels: int = 1, latent_d
         widths.append(width)  # 8d, 4d, 2d, d (16384) or 16d, ..., d (longer slices)
     for i, filters in enumerate(widths):
         x = _upconv(x, filters, STRIDE, kernel_size, upsample, f"upconv_{i}")
-        x = _maybe_bn(x, batchnorm, f"upconv_{i}")
+        x = maybe_batchnorm(x, batchnorm, f"upconv_{i}")
         x = keras.layers.ReLU(name=f"upconv_{i}_relu")(x)
     last = f"upconv_{len(widths)}"
     x = _upconv(x, channels, slice_len // (INITIAL_STEPS * STRIDE ** len(widths)), kernel_size,
@@ -208,7 +209,7 @@ def discriminator(slice_len: int = 16384, dim: int = 64, channels: int = 1,
         x = keras.layers.Conv1D(filters, kernel_size, strides=stride, padding="same",
                                 kernel_initializer=_kernel_init(), bias_initializer="zeros",
                                 name=f"downconv_{i}")(x)
-        x = _maybe_bn(x, batchnorm and i > 0, f"downconv_{i}")  # no BN on layer 0
+        x = maybe_batchnorm(x, batchnorm and i > 0, f"downconv_{i}")  # no BN on layer 0
         x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"downconv_{i}_lrelu")(x)
         if i < 4 and phaseshuffle_rad > 0:  # after layers 0-3 only (wavegan.py:185-230)
             x = PhaseShuffle(phaseshuffle_rad, seed=None if seed is None else seed + i,
