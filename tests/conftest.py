@@ -35,3 +35,14 @@ def smoke_run(tmp_path_factory):
     metrics = run(configs.get_preset("cyclegan_irmas", "smoke"), model_dir, strategy="default",
                   export=True)
     return model_dir, metrics
+
+
+@pytest.fixture(scope="session")
+def tiny_pitch_classifier(tmp_path_factory):
+    """Run directory holding an untrained smoke-size ``pitch_classifier.keras`` (1 s input)."""
+    from tfaudiogan.configs.pitch_classifier import smoke
+    from tfaudiogan.training.pitch_classifier import MODEL_FILE, build_classifier
+
+    folder = tmp_path_factory.mktemp("pitch_classifier")
+    build_classifier(smoke()).save(folder / MODEL_FILE)
+    return folder

@@ -56,13 +56,29 @@ def test_rerun_of_a_finished_run_trains_nothing_more(smoke_run):
     assert again["optimizer_iterations"] == {"generator": 4, "discriminator": 4}
 
 
-def test_nsynth_tfrecords_pitch_conditioned(tmp_path):
-    notes = synthetic_notes(4, 16000, 4.0, pitches=[60, 64], seed=1)
+def test_nsynth_tfrecords_pitch_conditioned_and_scored(tmp_path, tiny_pitch_classifier):
+    notes = synthetic_notes(8, 16000, 4.0, pitches=[60, 64], seed=1)
     write_tfrecord(tmp_path / "nsynth-train.tfrecord", to_examples(notes))
-    cfg = configs.apply_overrides(SMOKE, ["data.dataset=nsynth", "train.epochs=1",
-                                          "model.pitch_conditioned=true"])
+    cfg = configs.apply_overrides(SMOKE, [
+        "data.dataset=nsynth", "train.epochs=1", "model.pitch_conditioned=true",
+        f"eval.classifier={tiny_pitch_classifier}", "eval.notes=4", "eval.is_splits=2",
+        "eval.ndb_bins=2"])
     metrics = run(cfg, tmp_path / "run", data_dir=tmp_path, export=False)
     assert metrics["optimizer_iterations"]["generator"] == 2
+    table = metrics["pitch_metrics"]  # reference: 8 NSynth training notes, 4 + 4
+    assert table["reference_notes"] == table["generated_notes"] == 4
+    assert 0.0 <= table["generated"]["pitch_accuracy"] <= 1.0
+    assert np.isfinite(table["generated"]["frechet_distance"])
+
+
+def test_unconditional_run_scores_without_pitch_accuracy(tmp_path, tiny_pitch_classifier):
+    cfg = configs.apply_overrides(SMOKE, [
+        "train.epochs=1", f"eval.classifier={tiny_pitch_classifier}", "eval.notes=4",
+        "eval.is_splits=2", "eval.ndb_bins=2"])
+    table = run(cfg, tmp_path / "run", export=False)["pitch_metrics"]
+    assert table["generated"]["pitch_accuracy"] is None
+    assert table["real_data"]["pitch_accuracy"] is not None
+    assert {"ndb", "jsd", "pitch_entropy"} <= set(table["generated"])
 
 
 def test_bad_input(tmp_path):

@@ -81,6 +81,26 @@ def test_a_finished_run_trains_nothing_more(resumed_run):
     assert (model_dir / "run.log").read_text().count("epoch 1 done") == before
 
 
+def test_a_finished_run_is_rescored_with_a_pitch_classifier(resumed_run,
+                                                             tiny_pitch_classifier):
+    model_dir, _, _ = resumed_run
+    config = presets.smoke()
+    config = replace(config, eval=replace(config.eval, classifier=str(tiny_pitch_classifier),
+                                          notes=10, is_splits=5, ndb_bins=2))
+    metrics = training.run(config, model_dir, export=False)
+    table = metrics["pitch_metrics"]
+    assert table["generated_notes"] == table["reference_notes"] == 10
+    assert table["classifier"] == str(tiny_pitch_classifier)
+    for row in ("real_data", "generated"):
+        assert 0.0 <= table[row]["pitch_accuracy"] <= 1.0  # conditioned: PA exists
+        assert 1.0 <= table[row]["inception_score"]["mean"] <= 61.0
+        assert table[row]["frechet_distance"] >= 0.0 and 0 <= table[row]["ndb"] <= 2
+    assert table["generated"] != table["real_data"]
+    assert json.loads((model_dir / "metrics.json").read_text())["pitch_metrics"] == table
+    log = (model_dir / "run.log").read_text()
+    assert "pitch metrics, generated: IS" in log and "generated 10/10 notes" in log
+
+
 def test_other_config_in_the_same_directory_is_refused(resumed_run):
     model_dir, _, _ = resumed_run
     config = presets.smoke()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import types
 import typing
 from collections.abc import Callable
@@ -45,6 +46,11 @@ def get_preset(family: str, name: str):
     if name not in _PRESETS[family]:
         raise ValueError(f"unknown preset '{name}' for {family}; choose one of {preset_names(family)}")
     return _PRESETS[family][name]()
+
+
+def default_model_dir(family: str, preset: str) -> str:
+    """``runs/<family>/<preset>``: where an experiment writes when --model_dir is not given."""
+    return os.path.join("runs", family, preset)
 
 
 def to_dict(config) -> dict[str, Any]:

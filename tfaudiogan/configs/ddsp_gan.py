@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from tfaudiogan.configs.base import register_preset
+from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig, classifier_run_dir
 
 FAMILY = "ddsp_gan_nsynth"
 
@@ -94,6 +95,10 @@ class DDSPGANConfig:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    # issue 5: the NSynth pitch-classifier metrics (IS, PE, FD, NDB/JSD; PA when
+    # pitch-conditioned), computed as for GANSynth (training/pitch_metrics.py).
+    eval: PitchMetricsConfig = field(default_factory=lambda: PitchMetricsConfig(
+        classifier=classifier_run_dir("paper")))
 
 
 def demo() -> DDSPGANConfig:
@@ -104,7 +109,9 @@ def demo() -> DDSPGANConfig:
         model=replace(base.model, n_samples=16000, n_frames=250, n_harmonics=32, ndf=16,
                       cppn_units=32),
         data=replace(base.data, dataset="synthetic", synthetic_notes=64),
-        train=replace(base.train, batch_size=8, epochs=6, steps_per_epoch=50))
+        train=replace(base.train, batch_size=8, epochs=6, steps_per_epoch=50),
+        # 200 notes: the fewest that keep NDB's 50 bins at 4 notes per bin on average
+        eval=replace(base.eval, classifier=classifier_run_dir("demo"), notes=200))
 
 
 def smoke() -> DDSPGANConfig:
@@ -117,7 +124,8 @@ def smoke() -> DDSPGANConfig:
                       ndf=4, mfcc_fft_size=256, n_mels=32, n_mfcc=13),
         data=replace(base.data, dataset="synthetic", synthetic_notes=8,
                      shuffle_buffer=8),
-        train=replace(base.train, batch_size=4, epochs=2, steps_per_epoch=2, sample_clips=2))
+        train=replace(base.train, batch_size=4, epochs=2, steps_per_epoch=2, sample_clips=2),
+        eval=replace(base.eval, classifier=""))
 
 
 register_preset(FAMILY, "paper")(DDSPGANConfig)

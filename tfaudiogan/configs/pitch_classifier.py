@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tfaudiogan.configs.base import register_preset
+from tfaudiogan.configs.base import default_model_dir, register_preset
 
 FAMILY = "nsynth_pitch_classifier"
+
+
+def classifier_run_dir(preset: str) -> str:
+    """Where ``python -m tfaudiogan.experiments.nsynth_pitch_classifier --preset <preset>``
+    saves its classifier by default (the other experiments' default ``eval.classifier``)."""
+    return default_model_dir(FAMILY, preset)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,25 @@ class TrainConfig:
     learning_rate: float = 1e-3  # [chosen] Adam
     epsilon: float = 1e-8  # [chosen] as the rest of the project (Keras would use 1e-7)
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class PitchMetricsConfig:
+    """Scoring generated notes with a trained classifier (tfaudiogan.training.pitch_metrics).
+
+    GANSynth and the DDSP-GAN carry this as their ``eval`` section. Changing it does not change
+    training, so a finished run can be re-scored with ``--set eval.classifier=PATH``.
+    """
+
+    # pitch_classifier.keras or the run directory holding it; "" turns scoring off. A path that
+    # does not exist is skipped with a warning naming the command that trains the classifier.
+    classifier: str = ""
+    notes: int = 1000  # [chosen] generated notes; as many real notes for each comparison
+    batch_size: int = 8  # [chosen] notes per generator call
+    is_splits: int = 10  # [chosen] the usual 10-split inception score (Salimans et al. 2016)
+    ndb_bins: int = 50  # gansynth.md section 4: k-means with k = 50
+    ndb_alpha: float = 0.05  # gansynth.md section 4: Richardson & Weiss default
+    seed: int = 1  # [chosen] latents and the real reference draw (not the training seed)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from absl import app, flags
 
 from tfaudiogan import configs
+from tfaudiogan.configs.base import default_model_dir
 
 FLAGS = flags.FLAGS
 
@@ -49,10 +50,6 @@ def resolve_config(family: str):
     if FLAGS.strict:
         extra.append("data.strict=true")
     return configs.apply_overrides(config, extra + list(FLAGS.set)), preset
-
-
-def default_model_dir(family: str, preset: str) -> str:
-    return os.path.join("runs", family, preset)
 
 
 def main_for(family: str, run: Callable) -> Callable:

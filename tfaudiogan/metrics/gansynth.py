@@ -272,7 +272,7 @@ def gansynth_metrics(classifier, fake_audio, fake_pitches, real_audio, splits: i
     Args:
         classifier: the trained pitch classifier.
         fake_audio: ``[n, samples]`` generated notes; ``fake_pitches`` ``[n]`` their
-            conditioning MIDI pitches.
+            conditioning MIDI pitches, or None for an unconditional generator (no PA).
         real_audio: ``[m, samples]`` real training notes (FD reference and NDB bins).
         splits: inception-score groups (the largest multiple of ``splits`` notes is used).
         ndb_bins, alpha, seed: NDB settings (50, 0.05); NDB/JSD are left out when either set
@@ -280,7 +280,8 @@ def gansynth_metrics(classifier, fake_audio, fake_pitches, real_audio, splits: i
         min_pitch: MIDI number of class 0.
 
     Returns:
-        dict with ``inception_score`` (mean, std), ``pitch_accuracy``, ``pitch_entropy``
+        dict with ``inception_score`` (mean, std), ``pitch_accuracy`` (None without
+        ``fake_pitches``), ``pitch_entropy``
         (mean per-note, nats), ``frechet_distance`` and, when enough notes, ``ndb``, ``jsd``.
     """
     from tfaudiogan.metrics.inception import inception_score
@@ -292,7 +293,8 @@ def gansynth_metrics(classifier, fake_audio, fake_pitches, real_audio, splits: i
         raise ValueError(f"need at least splits={splits} generated notes, got {len(probs)}")
     mean, std = inception_score(probs[:usable], splits)
     out = {"inception_score": {"mean": mean, "std": std},
-           "pitch_accuracy": pitch_accuracy(probs, fake_pitches, min_pitch),
+           "pitch_accuracy": (None if fake_pitches is None
+                              else pitch_accuracy(probs, fake_pitches, min_pitch)),
            "pitch_entropy": pitch_entropy(probs),
            "frechet_distance": frechet_distance(real_feats, fake_feats)}
     if min(len(real_feats), len(fake_feats)) >= 2 * ndb_bins:

@@ -23,7 +23,7 @@ from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.ddsp_gan import DDSPGANConfig
 from tfaudiogan.gans.ddsp import DDSPGAN
 from tfaudiogan.models import ddsp_gan as networks
-from tfaudiogan.training import run_dir
+from tfaudiogan.training import pitch_metrics, run_dir
 from tfaudiogan.training.callbacks import EpochLog
 from tfaudiogan.training.generated_samples import waveform_picture
 from tfaudiogan.training.media import spectrogram_image, write_png
@@ -88,6 +88,40 @@ def load_notes(config: DDSPGANConfig, data_dir, logger) -> tf.data.Dataset:
     ds = nsynth_dataset(data_dir, "train", gansynth_subset=d.gansynth_subset, strict=d.strict,
                         log=logger)
     return ds.map(lambda e: {"audio": e["audio"][:m.n_samples], "pitch": e["pitch"]})
+
+
+def pitch_table(gan: DDSPGAN, config: DDSPGANConfig, notes: tf.data.Dataset,
+                logger) -> dict | None:
+    """IS, PE, FD, NDB/JSD (and PA when pitch-conditioned) of generated notes beside real data.
+
+    The real reference is ``2 * eval.notes`` notes (fresh synthetic notes, or shuffled training
+    notes); a pitch-conditioned generator is asked for the pitches of the real calibration
+    half. None when ``eval.classifier`` is off or missing (training/pitch_metrics.py).
+    """
+    e, m = config.eval, config.model
+    classifier = pitch_metrics.find_classifier(e.classifier, logger)
+    if classifier is None:
+        return None
+    if config.data.dataset == "synthetic":
+        real, real_pitch = pitch_metrics.synthetic_reference(
+            2 * e.notes, m.sample_rate, m.n_samples, config.data.synthetic_pitches,
+            config.train.seed + 1)
+    else:
+        real, real_pitch = pitch_metrics.dataset_reference(
+            notes.map(lambda note: (note["audio"], note["pitch"])), 2 * e.notes, e.seed,
+            config.data.shuffle_buffer)
+    pitches = real_pitch[e.notes:] if m.pitch_conditioned else None
+
+    def generate(z, pitch):
+        return gan.generate(tf.constant(z), None if pitch is None else tf.constant(pitch))[
+            "audio"].numpy()
+
+    fake = pitch_metrics.generate_notes(generate, m.latent_dim, e.notes, e.batch_size, pitches,
+                                        e.seed, logger)
+    table = pitch_metrics.score(classifier, fake, pitches, real, real_pitch, e)
+    for row in ("real_data", "generated"):
+        logger.info("pitch metrics, %s: %s", row, pitch_metrics.row_summary(table[row]))
+    return {**table, "classifier": e.classifier}
 
 
 def curve_panel(values: np.ndarray, height: int = 64, log: bool = False) -> np.ndarray:
@@ -185,7 +219,7 @@ def run(config: DDSPGANConfig, model_dir, data_dir=None, strategy="default",
     train_seconds = time.perf_counter() - start
     gan.generator.save(model_dir / "generator.keras")
     metrics = {
-        "evaluation": "listening (seed 003 Methodology); no automatic score yet",
+        "evaluation": "listening (seed 003 Methodology); pitch_metrics with a classifier",
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
         "epochs_this_session": len(history.history.get("g_loss", [])),
         "optimizer_iterations": {"generator": int(gan.g_optimizer.iterations.numpy()),
@@ -194,6 +228,9 @@ def run(config: DDSPGANConfig, model_dir, data_dir=None, strategy="default",
         "parameters": {"generator": gan.generator.count_params(),
                        "discriminator": gan.discriminator.count_params()},
     }
+    table = pitch_table(gan, config, notes, logger)
+    if table is not None:
+        metrics["pitch_metrics"] = table
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if export:
         from tfaudiogan.export.ddsp import export_ddsp

@@ -1,5 +1,9 @@
 """GANSynth: config -> notes -> 13 progressive stages -> samples -> metrics -> export.
 
+After the last stage, ``metrics.json["pitch_metrics"]`` holds the paper's Table 1 columns
+(IS, PA, PE, FD, NDB, JSD) for the EMA generator beside a real-data row, when
+``eval.classifier`` names a trained pitch classifier (see training/pitch_metrics.py).
+
 ``run(config, model_dir, data_dir)`` is what ``python -m tfaudiogan.experiments.gansynth_nsynth``
 calls. Stages (reference/gansynth.md 2.2, ecosystem.md P13): stage ``s`` trains a freshly built
 stage model (``(s + 1) // 2 + 1`` blocks) on the images ``[start_s, end_s)`` of the schedule,
@@ -39,7 +43,7 @@ from tfaudiogan.configs.gansynth import GANSynthConfig
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers.fade_in import num_stages, upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
-from tfaudiogan.training import rainbowgram, run_dir
+from tfaudiogan.training import pitch_metrics, rainbowgram, run_dir
 from tfaudiogan.training.callbacks import EpochLog
 from tfaudiogan.training.media import spectrogram_image, write_png
 from tfaudiogan.training.strategy import get_strategy
@@ -199,6 +203,46 @@ def load_previous(config: GANSynthConfig, gan: GANSynth, model_dir, stage: int) 
         net.trainable = False
 
 
+def render_notes(gan: GANSynth, rep: GANSynthSpectrogram, z, labels
+                 ) -> tuple[tf.Tensor, np.ndarray]:
+    """EMA-generator notes: ``z [b, latent]``, ``labels [b]`` (pitch - min_pitch) ->
+    ``(images [b, time, bins, 2] at the stage resolution, audio [b, audio_length])``."""
+    images = gan.generate(z, labels)
+    factor = rep.output_shape[0] // int(images.shape[1])
+    return images, rep.decode(denormalise(upscale(images, factor))).numpy()
+
+
+def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig, notes,
+                counts, logger) -> dict | None:
+    """The Table 1 rows (IS, PA, PE, FD, NDB/JSD) of the EMA generator beside real data.
+
+    Fake pitches are drawn from the training histogram ``counts``; the real reference is
+    ``2 * eval.notes`` notes (fresh synthetic notes, or shuffled training notes). None when
+    ``eval.classifier`` is off or missing (training/pitch_metrics.py).
+    """
+    e, m, s = config.eval, config.model, config.spectrogram
+    classifier = pitch_metrics.find_classifier(e.classifier, logger)
+    if classifier is None:
+        return None
+    if config.data.dataset == "synthetic":
+        real, real_pitch = pitch_metrics.synthetic_reference(
+            2 * e.notes, s.sample_rate, s.audio_length, range(m.min_pitch, m.max_pitch + 1),
+            config.train.seed + 1)
+    else:
+        real, real_pitch = pitch_metrics.dataset_reference(
+            notes.map(lambda audio, label: (audio, label + m.min_pitch)), 2 * e.notes, e.seed,
+            config.data.shuffle_buffer)
+    rng = np.random.default_rng(e.seed)
+    labels = rng.choice(m.num_pitches, e.notes, p=counts / counts.sum()).astype(np.int32)
+    fake = pitch_metrics.generate_notes(
+        lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, e.notes,
+        e.batch_size, labels, e.seed, logger)
+    table = pitch_metrics.score(classifier, fake, labels + m.min_pitch, real, real_pitch, e)
+    for row in ("real_data", "generated"):
+        logger.info("pitch metrics, %s: %s", row, pitch_metrics.row_summary(table[row]))
+    return {**table, "classifier": e.classifier}
+
+
 def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
                   folder: Path, tensorboard_dir: Path | None = None, step: int = 0) -> list[Path]:
     """EMA-generator notes (fixed z, pitches spread over the range) as wav, a png of the
@@ -210,9 +254,7 @@ def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfi
         return []
     z = np.random.default_rng(t.seed).standard_normal([n, m.latent_size]).astype(np.float32)
     labels = np.linspace(0, m.num_pitches - 1, n).round().astype(np.int32)
-    images = gan.generate(z, labels)
-    factor = rep.output_shape[0] // int(images.shape[1])
-    audio = rep.decode(denormalise(upscale(images, factor))).numpy()
+    images, audio = render_notes(gan, rep, z, labels)
     folder.mkdir(parents=True, exist_ok=True)
     rate = config.spectrogram.sample_rate
     paths = []
@@ -324,6 +366,9 @@ def run(config: GANSynthConfig, model_dir, data_dir=None, strategy="default",
             getattr(gan, name).load_weights(stage_dir(model_dir, n - 1) / f"{name}.weights.h5")
     gan.generator_ema.save(model_dir / "generator_ema.keras")
     metrics["pitch_counts"] = [int(c) for c in counts]
+    table = pitch_table(gan, rep, config, notes, counts, logger)
+    if table is not None:
+        metrics["pitch_metrics"] = table
     if export:
         from tfaudiogan.export.gansynth import export_gansynth
 

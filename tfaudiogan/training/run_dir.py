@@ -22,10 +22,11 @@ def prepare(model_dir: str | Path, config, config_cls):
     """Creates ``model_dir`` or checks that it holds a run of the same config.
 
     A fresh directory gets ``config.json``. An existing one is a resume: its stored config must
-    equal ``config`` except for ``train.epochs`` (which may grow to train longer).
+    equal ``config`` except for ``train.epochs`` (which may grow to train longer) and the
+    ``eval`` section (scoring settings, which do not change training).
 
     Returns:
-      The config to use (the stored one on resume, with the requested epoch count).
+      The config to use (the stored one on resume, with the requested epoch count and eval).
 
     Raises:
       ConfigMismatchError: the stored config differs; the message names the fields.
@@ -39,12 +40,14 @@ def prepare(model_dir: str | Path, config, config_cls):
     stored = base.load_json(config_cls, path)
     requested = dataclasses.replace(config, train=dataclasses.replace(
         config.train, epochs=stored.train.epochs))
+    if hasattr(config, "eval"):
+        requested = dataclasses.replace(requested, eval=stored.eval)
     if requested != stored:
         diff = _differences(base.to_dict(stored), base.to_dict(requested))
         raise ConfigMismatchError(
             f"'{model_dir}' holds a run with a different config ({', '.join(diff)}); "
             "use a new --model_dir, or the same flags to resume")
-    if config.train.epochs != stored.train.epochs:
+    if config != stored:
         base.save_json(config, path)
     return config
 
