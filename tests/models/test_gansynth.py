@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfaudiogan.layers.fade_in import downscale, upscale
+from tfaudiogan.layers.fade_in import Upscale, downscale, upscale
 from tfaudiogan.models import gansynth
 
 SMALL = dict(start_shape=(2, 4), num_resolutions=4, fmap_base=64, fmap_max=8)
@@ -285,3 +285,18 @@ def _saved(model, tmp_path):
     path = str(tmp_path / f"{model.name}.keras")
     model.save(path)
     return path
+
+
+def test_upscale_layer_equals_nearest_upsampling_and_keeps_static_shapes(rng):
+    x = rng.normal(size=(3, 2, 4, 5)).astype("float32")
+    fn = tf.function(lambda t: Upscale(4)(t)).get_concrete_function(
+        tf.TensorSpec([None, 2, 4, 5]))
+    assert fn.output_shapes.as_list() == [None, 8, 16, 5]  # only the batch is dynamic
+    for factor in (1, 2, 4):
+        want = keras.layers.UpSampling2D(factor, interpolation="nearest")(x).numpy()
+        np.testing.assert_array_equal(Upscale(factor)(x).numpy(), want)
+    np.testing.assert_array_equal(fn(x).numpy(), upscale(x, 4).numpy())
+    np.testing.assert_array_equal(fn(x[:1]).numpy(), upscale(x[:1], 4).numpy())
+    assert Upscale.from_config(Upscale(4).get_config()).factor == 4
+    with pytest.raises(ValueError, match="positive integer"):
+        Upscale(0)

@@ -1,7 +1,7 @@
 """Export a GANSynth generator: ``generate(z, pitch) -> audio`` with the inversion in the graph.
 
 Signatures of the SavedModel (TF Serving layout, ``tfaudiogan.json`` sidecar) and of the
-builtins-only TFLite file (which has a fixed batch, default 1; see :func:`export_gansynth`):
+builtins-only TFLite file (any batch by default; see :func:`export_gansynth`):
 
     generate(z [batch, latent] float32, pitch [batch] int32 MIDI) -> {"audio": [batch, samples]}
     serving_default = generate
@@ -13,8 +13,8 @@ linear, phase = cumsum(IF), matmul inverse DFT, overlap-add
 
 Out-of-range pitches: the SavedModel (what TF Serving runs) fails with an InvalidArgumentError
 whose message says "pitch must be a MIDI number in 24..84" (TF Serving returns that text in its
-error reply). ``tf.debugging.assert_*`` is not a TFLite builtin, so the fixed-batch TFLite graph
-instead **clips** ``pitch`` to ``[min_pitch, max_pitch]`` (never an out-of-range or all-zero
+error reply). ``tf.debugging.assert_*`` is not a TFLite builtin, so the TFLite graph instead
+**clips** ``pitch`` to ``[min_pitch, max_pitch]`` (never an out-of-range or all-zero
 one-hot). The Python clients (:func:`check_pitches`, :func:`generate_audio`, the CLI) reject such
 pitches with a clear ``ValueError`` before calling either model.
 """
@@ -65,11 +65,13 @@ def check_pitches(pitch, min_pitch: int = 24, max_pitch: int = 84) -> np.ndarray
 
 
 def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_size: int,
-                      min_pitch: int, num_pitches: int, batch: int | None = None):
+                      min_pitch: int, num_pitches: int, batch: int | None = None,
+                      range_check: bool = True):
     """The tf.function ``(z [batch, latent], pitch [batch] int32) -> {"audio": [batch, n]}``.
 
-    ``batch=None`` gives a dynamic batch and a range check (SavedModel / TF Serving); a fixed
-    batch, with pitches clipped instead, is used for TFLite (see :func:`export_gansynth`).
+    ``batch=None`` gives a dynamic batch, an int a fixed one. ``range_check=True`` fails on
+    out-of-range pitches (SavedModel / TF Serving); ``False`` only clips them (TFLite, where
+    ``tf.debugging.assert_*`` is not a builtin; see :func:`export_gansynth`).
     """
     full_time = rep.output_shape[0]
     max_pitch = min_pitch + num_pitches - 1
@@ -78,7 +80,7 @@ def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_s
     @tf.function(input_signature=[tf.TensorSpec([batch, latent_size], tf.float32, name="z"),
                                   tf.TensorSpec([batch], tf.int32, name="pitch")])
     def generate(z, pitch):
-        if batch is None:  # SavedModel: a clear error instead of a silent clip
+        if range_check:  # SavedModel: a clear error instead of a silent clip
             checks = [tf.debugging.assert_greater_equal(pitch, min_pitch, message=message),
                       tf.debugging.assert_less_equal(pitch, max_pitch, message=message)]
             with tf.control_dependencies(checks):
@@ -94,12 +96,13 @@ def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_s
 
 
 def gansynth_archive(generator: keras.Model, rep: GANSynthSpectrogram, latent_size: int,
-                     min_pitch: int, num_pitches: int,
-                     batch: int | None = None) -> keras.export.ExportArchive:
-    """ExportArchive with ``generate`` and ``serving_default`` (``batch`` as above)."""
+                     min_pitch: int, num_pitches: int, batch: int | None = None,
+                     range_check: bool = True) -> keras.export.ExportArchive:
+    """ExportArchive with ``generate`` and ``serving_default`` (arguments as above)."""
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    fn = generate_function(generator, rep, latent_size, min_pitch, num_pitches, batch)
+    fn = generate_function(generator, rep, latent_size, min_pitch, num_pitches, batch,
+                           range_check)
     archive.add_endpoint(SIGNATURE, fn)
     archive.add_endpoint(DEFAULT_SIGNATURE, fn)
     return archive
@@ -107,14 +110,24 @@ def gansynth_archive(generator: keras.Model, rep: GANSynthSpectrogram, latent_si
 
 def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLike,
                     name: str | None = None, version: int | None = None,
-                    tflite: bool = True, tflite_batch: int = 1) -> dict[str, Path]:
+                    tflite: bool = True, tflite_batch: int | None = None) -> dict[str, Path]:
     """SavedModel version ``export_root/<name>/<version>/`` plus ``<name>_<version>.tflite``.
 
-    The SavedModel takes any batch. The TFLite file is converted from the same function with a
-    fixed batch of ``tflite_batch`` notes: with a dynamic batch the nearest-neighbour
-    upscaling (``repeat``) of the deeper blocks loses the static height/width, and the
-    converter then refuses the following convolutions as non-builtin ``tf.Conv2D``
-    (measured on the 7-block demo generator). Call it once per note (or choose the batch).
+    The SavedModel takes any batch. The TFLite file is converted from the same function
+    without the range check (pitches are clipped) and, by default, also takes any batch (the
+    signature runner resizes its inputs per call). This needs a generator whose upscaling
+    keeps static height / width / channels under a dynamic batch
+    (:class:`tfaudiogan.layers.fade_in.Upscale`); a generator built with
+    ``keras.layers.UpSampling2D`` (``repeat``, e.g. a ``generator_ema.keras`` saved before
+    that change) only converts with a fixed ``tflite_batch``, otherwise the converter refuses
+    the convolutions after the upscaling as non-builtin ``tf.Conv2D``.
+
+    Parity: TF and TFLite sum convolutions in different orders, so the generator images
+    differ by float rounding (~2e-6 relative RMS), which the IF phase integration of the
+    inversion turns into ~1e-4 relative RMS of audio. A generator block with ONE channel
+    makes its pixel norm ``x / sqrt(x**2 + eps) = sign(x)``: a pre-norm value within
+    rounding of 0 then flips an output pixel, and one flipped IF pixel shifts the phase of
+    all later frames of its band (percent-level audio differences). Use >= 3 channels.
 
     Args:
         generator: the (EMA) generator, normally of the final stage.
@@ -123,6 +136,7 @@ def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLi
         name: model name (default ``config.name``).
         version: integer version (default the next free one).
         tflite: also write the builtins-only TFLite file.
+        tflite_batch: None (any batch) or a fixed number of notes per TFLite call.
 
     Returns:
         ``{"saved_model": version dir[, "tflite": path]}``.
@@ -155,11 +169,11 @@ def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLi
     version_dir = write_archive(archive, root / name, version=version, metadata=meta)
     paths = {"saved_model": version_dir}
     if tflite:
-        fixed = gansynth_archive(generator, rep, m.latent_size, m.min_pitch, m.num_pitches,
-                                 batch=tflite_batch)
+        lite = gansynth_archive(generator, rep, m.latent_size, m.min_pitch, m.num_pitches,
+                                batch=tflite_batch, range_check=False)
         with tempfile.TemporaryDirectory(dir=root) as tmp:
-            fixed.write_out(os.path.join(tmp, "fixed_batch"), verbose=False)
-            paths["tflite"] = write_tflite(os.path.join(tmp, "fixed_batch"), tflite_path,
+            lite.write_out(os.path.join(tmp, "tflite_source"), verbose=False)
+            paths["tflite"] = write_tflite(os.path.join(tmp, "tflite_source"), tflite_path,
                                            signature_keys=[SIGNATURE])
     return paths
 

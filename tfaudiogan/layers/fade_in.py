@@ -198,6 +198,13 @@ class DiscriminatorFade(_FadeBase):
 def upscale(x, factor: int):
     """Nearest-neighbour (box) upscaling of height and width by an integer factor.
 
+    With static height, width and channels the copy is two reshape + tile steps with
+    constant shapes and a ``-1`` batch, so even the TFLite converter's shape inference sees
+    ``[?, height * factor, width * factor, channels]`` under a dynamic batch. (``ops.repeat``
+    builds its reshape target from the runtime shape; the converter then loses the height of
+    the deeper generator blocks and refuses the following convolutions as non-builtin
+    ``tf.Conv2D``.) Otherwise ``ops.repeat`` is used; both give exactly the same values.
+
     Args:
         x: ``[batch, height, width, channels]``.
         factor: positive integer.
@@ -208,7 +215,43 @@ def upscale(x, factor: int):
     """
     if factor == 1:
         return x
-    return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
+    _, height, width, channels = x.shape
+    if None in (height, width, channels):
+        return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
+    # Rows: [b, h, 1, w c] -> tile -> [b, h f, w, c]; columns: [b, h f w, 1, c] -> tile.
+    x = ops.tile(ops.reshape(x, (-1, height, 1, width * channels)), (1, 1, factor, 1))
+    x = ops.tile(ops.reshape(x, (-1, height * factor * width, 1, channels)), (1, 1, factor, 1))
+    return ops.reshape(x, (-1, height * factor, width * factor, channels))
+
+
+@keras.saving.register_keras_serializable(package="tfaudiogan")
+class Upscale(keras.layers.Layer):
+    """Layer form of :func:`upscale` (no weights; same values as ``UpSampling2D(factor)``).
+
+    Args:
+        factor: positive integer.
+        **kwargs: standard ``keras.layers.Layer`` arguments.
+
+    Input ``[batch, height, width, channels]``; output
+    ``[batch, height * factor, width * factor, channels]``, static except for the batch.
+    """
+
+    def __init__(self, factor: int, **kwargs):
+        super().__init__(**kwargs)
+        if int(factor) != factor or factor < 1:
+            raise ValueError(f"factor must be a positive integer; got {factor!r}")
+        self.factor = int(factor)
+
+    def call(self, inputs):
+        return upscale(inputs, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, None if h is None else h * self.factor,
+                None if w is None else w * self.factor, c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
 
 
 def downscale(x, factor: int):

@@ -33,6 +33,7 @@ from tfaudiogan.layers.equalized import EqualizedConv2D, EqualizedDense
 from tfaudiogan.layers.fade_in import (
     DiscriminatorFade,
     GeneratorFade,
+    Upscale,
     downscale,
     generator_alpha,
     num_stages,
@@ -159,7 +160,7 @@ def generator(stage: int | None = None, *, alpha=1.0, latent_size: int = LATENT_
     x = _conv(x, nf(1), kernel_size, "same", "block1_conv1", leaky_slope, pixel_norm_epsilon)
     features = [x]
     for block in range(2, n + 1):
-        x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"block{block}_upscale")(x)
+        x = Upscale(2, name=f"block{block}_upscale")(x)
         for conv in ("conv0", "conv1"):
             x = _conv(x, nf(block), kernel_size, "same", f"block{block}_{conv}", leaky_slope,
                       pixel_norm_epsilon)
@@ -170,13 +171,11 @@ def generator(stage: int | None = None, *, alpha=1.0, latent_size: int = LATENT_
         rgb = EqualizedConv2D(channels, 1, he_slope=OUTPUT_HE_SLOPE, name=f"block{block}_to_rgb")(h)
         rgb = keras.layers.Activation(to_rgb_activation, name=f"block{block}_to_rgb_act")(rgb)
         if block < n:
-            rgb = keras.layers.UpSampling2D(2 ** (n - block), interpolation="nearest",
-                                            name=f"block{block}_rgb_upscale")(rgb)
+            rgb = Upscale(2 ** (n - block), name=f"block{block}_rgb_upscale")(rgb)
         rgbs.append(rgb)
     out = GeneratorFade(n, alpha, name="fade")(rgbs)
     if full_size and n < num_resolutions:
-        out = keras.layers.UpSampling2D(2 ** (num_resolutions - n), interpolation="nearest",
-                                        name="full_size_upscale")(out)
+        out = Upscale(2 ** (num_resolutions - n), name="full_size_upscale")(out)
     return keras.Model({"z": z, "pitch": pitch}, out, name=name)
 
 
