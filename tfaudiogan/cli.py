@@ -2,6 +2,9 @@
 
     tfaudiogan generate --model runs/wavegan_sc09/demo/export/wavegan_sc09 --n 100 out/
     tfaudiogan generate --model saved_models/wavegan_sc09 --interpolate 8 out/
+    tfaudiogan generate --model saved_models/gansynth_nsynth --pitch 60 --n 8 out/
+    tfaudiogan generate --model saved_models/gansynth_nsynth --sweep 36 84 out/
+    tfaudiogan generate --model saved_models/gansynth_nsynth --midi song.mid song.wav
     tfaudiogan translate --model saved_models/cyclegan_irmas --direction a2b in.wav out.wav
     tfaudiogan export --run runs/cyclegan_irmas/demo --out saved_models
     tfaudiogan check-serving saved_models/cyclegan_irmas
@@ -128,24 +131,40 @@ def cmd_generate(args) -> None:
             raise ValueError(f"'{version_dir}' takes no pitch, so it cannot render MIDI")
         _render_midi(args, signature, meta, int(latent_dim))
         return
-    z = _latents(args, int(latent_dim), meta.get("latent_distribution", "uniform"))
-    if takes_pitch and args.pitch is None:
-        raise ValueError(f"'{version_dir}' is pitch-conditioned: pass --pitch (MIDI number)")
+    if args.sweep is not None and not takes_pitch:
+        raise ValueError(f"'{version_dir}' takes no pitch, so it cannot sweep pitches")
+    if takes_pitch and args.pitch is None and args.sweep is None:
+        raise ValueError(f"'{version_dir}' is pitch-conditioned: pass --pitch (MIDI number) or "
+                         "--sweep LOW HIGH")
     if args.pitch is not None and not takes_pitch:
         raise ValueError(f"'{version_dir}' takes no pitch; drop --pitch")
+    z = _latents(args, int(latent_dim), meta.get("latent_distribution", "uniform"))
+    pitches = np.full([len(z)], -1 if args.pitch is None else args.pitch, np.int32)
+    stem = "interp" if args.interpolate is not None else "sample"
+    if args.sweep is not None:  # one latent (the first draw) at every pitch: same timbre
+        low, high = args.sweep
+        if low > high:
+            raise ValueError(f"--sweep needs LOW <= HIGH, got {low} {high}")
+        pitches = np.arange(low, high + 1, dtype=np.int32)
+        z, stem = np.repeat(z[:1], len(pitches), axis=0), "sweep"
+    if takes_pitch:
+        from tfaudiogan.export.gansynth import check_pitches
+
+        check_pitches(pitches, int(meta.get("min_pitch", 24)), int(meta.get("max_pitch", 84)))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "interp" if args.interpolate is not None else "sample"
     _progress(f"generating {len(z)} clips of {meta.get('slice_len', '?')} samples at {rate} Hz "
               f"with {version_dir}")
     start = time.perf_counter()
     for first in range(0, len(z), args.batch_size):
         batch = {"z": tf.constant(z[first:first + args.batch_size])}
         if takes_pitch:
-            batch["pitch"] = tf.fill([len(batch["z"])], tf.constant(args.pitch, tf.int32))
+            batch["pitch"] = tf.constant(pitches[first:first + args.batch_size])
         audio = signature(**batch)["audio"].numpy()
         for i, clip in enumerate(to_int16(audio)):
-            _write_int16(out_dir / f"{stem}_{first + i:05d}.wav", clip, rate)
+            name = (f"{stem}_pitch_{pitches[first + i]}" if stem == "sweep"
+                    else f"{stem}_{first + i:05d}")
+            _write_int16(out_dir / f"{name}.wav", clip, rate)
         _progress(f"  {first + len(audio)}/{len(z)} clips")
     np.save(out_dir / "z.npy", z)
     seconds = time.perf_counter() - start
@@ -262,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write clips from an exported generator (16-bit WAV)")
     g.add_argument("--model", required=True, help="SavedModel dir (or its versions' parent)")
-    g.add_argument("--n", type=int, default=100, help="number of clips (random z ~ U(-1, 1))")
+    g.add_argument("--n", type=int, default=100,
+                   help="number of clips (random z as the export's latent_distribution: "
+                        "U(-1, 1) for WaveGAN/SpecGAN, N(0, 1) for GANSynth and the DDSP-GAN)")
     g.add_argument("--interpolate", type=int, default=None, metavar="STEPS",
                    help="instead of --n: STEPS clips along the straight line between two "
                         "random latents (endpoints included)")
@@ -270,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--batch_size", type=int, default=64, help="clips per generator call")
     g.add_argument("--pitch", type=int, default=None,
                    help="MIDI pitch for pitch-conditioned generators")
+    g.add_argument("--sweep", type=int, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="pitch-conditioned generators: one latent at every MIDI pitch "
+                        "LOW..HIGH (consistent timbre), written as sweep_pitch_<p>.wav")
     g.add_argument("--midi", default=None,
                    help="render this MIDI file with a pitch-conditioned generator (GANSynth); "
                         "the positional argument is then the output .wav")

@@ -176,3 +176,42 @@ def test_cli_midi_needs_an_existing_file(exported, tmp_path, capsys):
     code = cli.main(["generate", "--model", str(paths["saved_model"]), "--midi",
                      str(tmp_path / "missing.mid"), str(tmp_path / "o.wav")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_cli_sweeps_one_latent_over_pitches(exported, tmp_path, capsys):
+    import soundfile as sf
+
+    from tfaudiogan import cli
+
+    config, _, paths = exported
+    signature = tf.saved_model.load(str(paths["saved_model"])).signatures["generate"]
+    code = cli.main(["generate", "--model", str(paths["saved_model"]), "--sweep", "40", "42",
+                     "--batch_size", "2", "--seed", "3", str(tmp_path / "sweep")])
+    assert code == 0, capsys.readouterr().err
+    names = sorted(p.name for p in (tmp_path / "sweep").glob("*.wav"))
+    assert names == ["sweep_pitch_40.wav", "sweep_pitch_41.wav", "sweep_pitch_42.wav"]
+    z = np.load(tmp_path / "sweep" / "z.npy")
+    assert z.shape == (3, config.model.latent_size) and (z == z[0]).all()  # one timbre
+    want = signature(z=tf.constant(z), pitch=tf.constant([40, 41, 42]))["audio"].numpy()
+    for pitch, expected in zip((40, 41, 42), want):
+        audio, _ = sf.read(tmp_path / "sweep" / f"sweep_pitch_{pitch}.wav", dtype="int16")
+        peak = np.abs(expected).max()
+        np.testing.assert_allclose(audio / 32767.0, np.clip(expected, -1, 1),
+                                   atol=2.0 / 32767 + 1e-4 * peak)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--sweep", "50", "40"], "LOW <= HIGH"),
+    (["--sweep", "20", "40"], "outside"),
+    (["--pitch", "90", "--n", "1"], "outside"),
+    (["--n", "1"], "pass --pitch"),
+])
+def test_cli_bad_pitch_requests_are_one_line(exported, tmp_path, capsys, flags, message):
+    from tfaudiogan import cli
+
+    _, _, paths = exported
+    code = cli.main(["generate", "--model", str(paths["saved_model"]), *flags,
+                     str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not any((tmp_path / "out").glob("*.wav"))
