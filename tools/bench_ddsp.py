@@ -1,11 +1,13 @@
 """DDSP-GAN speed on this machine: synthesis throughput, generation, G and D step times.
 
-    python tools/bench_ddsp.py [--steps 5] [--json out.json]
+    python tools/bench_ddsp.py [--steps 5] [--synth-only] [--json out.json]
 
 Rows (``rows(args)`` is what tools/benchmark.py can call; ``args.steps`` = measured repeats):
   * synth: DDSPSynth.render, 100 harmonics + 65 noise bands (ddsp.md 1.1 NSynth sizes), batch 8
     x 4 s at 16 kHz, 1000 frames, in a tf.function; F0 220 Hz (36 audible harmonics) and
-    32.7 Hz (all 100 audible, the worst case), builtins (matmul DFT) and FFT noise paths.
+    32.7 Hz (all 100 audible, the worst case), builtins (matmul DFT) and FFT noise paths; plus
+    an F0 glide 32.7 -> 1046.5 Hz (f0_hz "glide": the audible count changes inside frames,
+    which takes the sample-wise masked edge path of the harmonic synth).
     Real-time factor = seconds of audio / wall seconds (target >= 500x, issue 5).
   * generate: the paper-size generator (CPPNs + synth), batch 8.
   * d_step / g_step: one discriminator / generator Adam update of the paper networks, batch 8.
@@ -62,8 +64,10 @@ def synth_rows(steps: int) -> list[dict]:
         noise = tf.constant(rng.uniform(0, 0.01, (BATCH, frames, 65)), tf.float32)
         amp = tf.fill([BATCH, frames, 1], 0.3)
         render = tf.function(synth.render)
-        for f0 in (220.0, 32.70):
-            f0_hz = tf.fill([BATCH, frames, 1], f0)
+        glide = np.geomspace(32.70, 1046.5, frames)[None, :, None].repeat(BATCH, 0)
+        for f0 in (220.0, 32.70, "glide"):
+            f0_hz = (tf.constant(glide, tf.float32) if f0 == "glide"
+                     else tf.fill([BATCH, frames, 1], f0))
             args = (f0_hz, amp, dist, noise)
             sec = _median_seconds(lambda r=render, a=args: r(*a), steps)
             rows.append({"row": "synth", "harmonics": 100, "noise_bands": 65, "batch": BATCH,
@@ -111,12 +115,16 @@ def rows(args) -> list[dict]:
     """All DDSP-GAN rows (``args.steps`` measured repeats each)."""
     steps = getattr(args, "steps", 5)
     keras.utils.set_random_seed(0)
+    if getattr(args, "synth_only", False):
+        return synth_rows(steps)
     return synth_rows(steps) + model_rows(max(1, steps // 2))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--synth-only", action="store_true",
+                        help="only the synth rows (skip generate / d_step / g_step)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     table = rows(args)

@@ -168,3 +168,28 @@ def test_audible_harmonics_count():
     assert int(core.audible_harmonics(f0, 100, 16000)) == 9  # floor(8000 / 1000) + 1
     assert int(core.audible_harmonics(np.zeros((1, 4), np.float32), 100, 16000)) == 1
     assert int(core.audible_harmonics(np.full((1, 4), 20.0, np.float32), 100, 16000)) == 100
+
+
+def test_audible_per_sample_worked_values():
+    f0 = np.array([[3000.0, 2000.0, 7999.0, 8000.0, 0.0, -5.0, 20.0, np.nan]], np.float32)
+    # 3000 Hz: harmonics 1, 2 (9 kHz is above 8 kHz); 2000 Hz: 4 * 2000 = 8000 is not below.
+    assert core.audible_per_sample(f0, 16000).numpy().tolist() == [[2, 3, 1, 0, 0, 0, 399, 0]]
+    assert core.audible_per_sample(f0, 16000, 100.0).numpy()[0, 6] == 100
+
+
+def test_wrap_multiple_accuracy(rng):
+    phase = rng.uniform(0, 2 * np.pi, 20000).astype(np.float32)
+    for factor in (15, 100):
+        got = core.wrap_multiple(phase, factor).numpy().astype(np.float64)
+        exact = np.mod(phase.astype(np.float64) * factor, 2 * np.pi)
+        err = np.abs(np.angle(np.exp(1j * (got - exact))))
+        margin = np.pi * factor / 4096  # the 12-bit head's remainder times factor
+        assert np.max(err) < 6e-7 and -margin < got.min() and got.max() < 2 * np.pi + margin
+        plain = np.mod((phase * np.float32(factor)).astype(np.float64), 2 * np.pi)
+        assert np.max(np.abs(np.angle(np.exp(1j * (plain - exact))))) > 3e-6  # what it avoids
+    x = tf.constant(phase[:5])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = core.wrap_multiple(x, 15)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), 15.0)
+

@@ -36,8 +36,10 @@ __all__ = [
     "amplitude_to_db",
     "angular_frequency",
     "audible_harmonics",
+    "audible_per_sample",
     "db_to_power",
     "exp_sigmoid",
+    "fundamental_phase",
     "harmonic_sines",
     "hz_to_midi",
     "hz_to_unit",
@@ -50,6 +52,7 @@ __all__ = [
     "safe_log",
     "unit_to_hz",
     "upsample_with_windows",
+    "wrap_multiple",
     "wrap_phase",
 ]
 
@@ -318,6 +321,20 @@ def wrap_phase(phase) -> tf.Tensor:
     return ((phase - cycles * _C1) - cycles * _C2) - cycles * _C3
 
 
+def wrap_multiple(phase, factor) -> tf.Tensor:
+    """`factor * phase mod 2 pi` to 5e-7 rad, for `phase` in [0, 2 pi) and integers <= 4096.
+
+    `phase` is split into a 12-bit head, whose product with `factor` is exact and is wrapped
+    by :func:`wrap_phase`, and the remainder, added after wrapping (so the result lies within
+    `pi factor / 4096` outside [0, 2 pi)); a plain float32 product rounds to
+    `ulp(2 pi factor) / 2` (4e-6 rad for factor 15, 3e-5 for 100). `factor` is a Python int
+    or a float tensor of integer values broadcasting against `phase`; the gradient is `factor`.
+    """
+    head, tail = _split(_f32(phase))
+    factor = _f32(factor)
+    return wrap_phase(head * factor) + tail * factor
+
+
 def oscillator_bank(frequency_envelopes, amplitude_envelopes, sample_rate: float = 16000,
                     sum_sinusoids: bool = True) -> tf.Tensor:
     """Sample-wise bank of sinusoids with independent cumulative phases (DDSP semantics).
@@ -341,6 +358,42 @@ def oscillator_bank(frequency_envelopes, amplitude_envelopes, sample_rate: float
     phases = tf.cumsum(omegas, axis=1)
     audio = amplitude_envelopes * tf.sin(phases)
     return tf.reduce_sum(audio, axis=-1) if sum_sinusoids else audio
+
+
+def fundamental_phase(f0_envelope, sample_rate: float = 16000) -> tf.Tensor:
+    """DDSP's inclusive float32 phase `cumsum(2 pi f0 / sr)`, wrapped to [0, 2 pi).
+
+    Args:
+        f0_envelope: `[batch, samples]` fundamental in Hz.
+        sample_rate: samples per second.
+
+    Returns:
+        `[batch, samples]` float32 radians.
+    """
+    return wrap_phase(tf.cumsum(angular_frequency(_f32(f0_envelope), sample_rate), axis=1))
+
+
+def audible_per_sample(f0_envelope, sample_rate: float = 16000, upper=None) -> tf.Tensor:
+    """Number of audible harmonics at each sample: harmonic k sounds iff `k <= count(t)`.
+
+    `0 < k f0 < sr / 2` holds iff `k < limit = sr / 2 / f0` (`limit = 0` for f0 <= 0), i.e.
+    `k <= ceil(limit) - 1`; the count is clipped to [0, upper] and a NaN F0 gives 0.
+
+    Args:
+        f0_envelope: `[batch, samples]` in Hz.
+        sample_rate: samples per second.
+        upper: optional float or float32 scalar tensor, the largest count returned.
+
+    Returns:
+        `[batch, samples]` float32 integer values (3000 Hz at 16 kHz gives 2).
+    """
+    f0 = _f32(f0_envelope)
+    positive = f0 > 0.0
+    limit = tf.where(positive, (sample_rate / 2.0) / tf.where(positive, f0, 1.0), 0.0)
+    count = tf.math.ceil(limit) - 1.0
+    if upper is not None:
+        count = tf.minimum(count, upper)
+    return tf.where(count >= 0.0, count, 0.0)  # also maps NaN to 0
 
 
 def harmonic_sines(f0_envelope, n_harmonics: int, sample_rate: float = 16000,
@@ -373,15 +426,10 @@ def harmonic_sines(f0_envelope, n_harmonics: int, sample_rate: float = 16000,
                         .astype(np.float32))
     if max_harmonics is not None:
         table = table[:max_harmonics + 1, :max_harmonics]
-    phase = wrap_phase(tf.cumsum(angular_frequency(f0, sample_rate), axis=1))
-    positive = f0 > 0.0
-    # Harmonic k is audible iff 0 < k f0 < sr / 2, i.e. k < limit with limit = 0 for f0 <= 0,
-    # i.e. k <= ceil(limit) - 1 = number of audible harmonics.
-    limit = tf.where(positive, (sample_rate / 2.0) / tf.where(positive, f0, 1.0), 0.0)
+    phase = fundamental_phase(f0, sample_rate)
     upper = (float(n_harmonics) if max_harmonics is None
              else tf.cast(max_harmonics, tf.float32))
-    audible = tf.clip_by_value(tf.math.ceil(limit) - 1.0, 0.0, upper)
-    audible = tf.where(audible >= 0.0, audible, 0.0)  # a NaN F0 must not index out of range
+    audible = audible_per_sample(f0, sample_rate, upper)
     # Gathering the masked harmonic numbers is ~2x cheaper than a broadcast compare + select.
     k_masked = tf.gather(table, tf.cast(audible, tf.int32))  # [B, T, K']; sin(0) = 0
     return tf.sin(tf.expand_dims(phase, -1) * k_masked)
