@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.synths.core import DB_RANGE, amplitude_to_db, power_to_db, safe_log
+from tfaudiogan.audio.db import DB_RANGE, amplitude_to_db, power_to_db, safe_log
 
 __all__ = [
     "a_weighting",

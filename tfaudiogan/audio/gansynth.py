@@ -35,6 +35,7 @@ import tensorflow as tf
 from tfaudiogan.audio.spectral import DFTSTFT
 
 __all__ = [
+    "spectrogram_from_config",
     "IF_OFFSET", "IF_SCALE", "LOG_EPS", "MAG_OFFSET", "MAG_SCALE", "GANSynthSpectrogram",
     "denormalise", "hz_to_mel", "instantaneous_frequency", "linear_to_mel_matrix", "mel_to_hz",
     "mel_to_linear_matrix", "normalise", "unwrap",
@@ -348,6 +349,14 @@ class GANSynthSpectrogram:
         frames = tf.tensordot(spectrum, self._inverse_basis, axes=1)  # [batch, time, nfft]
         signal = tf.signal.overlap_and_add(frames, self.hop)  # [batch, pad_l + audio_length]
         return signal[:, self.pad_l : self.pad_l + self.audio_length]
+
+
+def spectrogram_from_config(spectrogram) -> GANSynthSpectrogram:
+    """The front-end described by a GANSynth ``SpectrogramConfig`` (duck-typed: ``high_res``,
+    ``mel``, ``audio_length``, ``sample_rate``, ``spec_shape``; an empty shape = the default)."""
+    s = spectrogram
+    return GANSynthSpectrogram(s.high_res, s.mel, audio_length=s.audio_length,
+                               sample_rate=s.sample_rate, spec_shape=tuple(s.spec_shape) or None)
 
 
 def _affine(mag_scale, mag_offset, if_scale, if_offset):

@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.audio.gansynth import GANSynthSpectrogram, denormalise
+from tfaudiogan.audio.gansynth import GANSynthSpectrogram, denormalise, spectrogram_from_config
 from tfaudiogan.export.saved_model import next_version, write_archive
 from tfaudiogan.export.tflite import write_tflite
 from tfaudiogan.layers.fade_in import upscale
@@ -142,10 +142,9 @@ def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLi
         ``{"saved_model": version dir[, "tflite": path]}``.
     """
     from tfaudiogan.configs import to_dict
-    from tfaudiogan.training.gansynth import representation
 
     m, s = config.model, config.spectrogram
-    rep = representation(config)
+    rep = spectrogram_from_config(s)
     name = name or config.name
     root = Path(export_root)
     if version is None:

@@ -5,7 +5,8 @@ Semantics and constants follow magenta/ddsp `core.py` as documented in
 
 * `midi_to_hz(m) = 440 * 2 ** ((m - 69) / 12)`; `hz_to_midi` maps f <= 0 to MIDI 0.
 * `exp_sigmoid(x) = 2 * sigmoid(x) ** ln(10) + 1e-7`, so all amplitudes lie in (1e-7, 2].
-* `power_to_db` floors the power at `10 ** (-range_db / 10)` and the dB at `-range_db`
+* `power_to_db` (defined in `tfaudiogan.audio.db`, re-exported here) floors the power at
+  `10 ** (-range_db / 10)` and the dB at `-range_db`
   (`DB_RANGE = 80`, ddsp >= 2.0).
 * `resample(..., add_endpoint=True)` reads input position `t * n_frames / n` (the last frame is
   held); `add_endpoint=False` aligns corners. The 'window' method overlap-adds periodic Hann
@@ -30,6 +31,8 @@ import math
 
 import numpy as np
 import tensorflow as tf
+
+from tfaudiogan.audio.db import DB_RANGE, amplitude_to_db, db_to_power, power_to_db, safe_log
 
 __all__ = [
     "DB_RANGE",
@@ -56,7 +59,6 @@ __all__ = [
     "wrap_phase",
 ]
 
-DB_RANGE = 80.0  # ddsp core.py DB_RANGE since v2.0 (120 before), reference/ddsp.md 1.1
 _TWO_PI = 2.0 * math.pi
 
 
@@ -71,12 +73,6 @@ def safe_divide(numerator, denominator, eps: float = 1e-7) -> tf.Tensor:
     """`numerator / denominator` with a zero denominator replaced by `eps` (ddsp semantics)."""
     denominator = _f32(denominator)
     return _f32(numerator) / tf.where(tf.equal(denominator, 0.0), eps, denominator)
-
-
-def safe_log(x, eps: float = 1e-5) -> tf.Tensor:
-    """Natural log with non-positive inputs replaced by `eps` (tiny positives are kept)."""
-    x = _f32(x)
-    return tf.math.log(tf.where(x <= 0.0, eps, x))
 
 
 def midi_to_hz(notes, midi_zero_silence: bool = False) -> tf.Tensor:
@@ -119,23 +115,6 @@ def exp_sigmoid(x, exponent: float = 10.0, max_value: float = 2.0,
     Defaults are DDSP's (`core.exp_sigmoid`): output in (1e-7, 2], 0 -> 0.4053992.
     """
     return max_value * tf.pow(tf.sigmoid(_f32(x)), math.log(exponent)) + threshold
-
-
-def power_to_db(power, ref_db: float = 0.0, range_db: float = DB_RANGE) -> tf.Tensor:
-    """`max(10 log10(max(power, 10 ** (-range_db / 10))) - ref_db, -range_db)`."""
-    power = tf.maximum(_f32(power), 10.0 ** (-range_db / 10.0))
-    db = 10.0 * tf.math.log(power) / math.log(10.0) - ref_db
-    return tf.maximum(db, -range_db)
-
-
-def amplitude_to_db(amplitude, ref_db: float = 0.0, range_db: float = DB_RANGE) -> tf.Tensor:
-    """:func:`power_to_db` of `amplitude ** 2` (0.1 -> -20 dB, 2 -> 6.0206 dB)."""
-    return power_to_db(tf.square(_f32(amplitude)), ref_db=ref_db, range_db=range_db)
-
-
-def db_to_power(db, ref_db: float = 0.0) -> tf.Tensor:
-    """`10 ** ((db + ref_db) / 10)`."""
-    return tf.pow(10.0, (_f32(db) + ref_db) / 10.0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,7 +37,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.audio.gansynth import GANSynthSpectrogram, denormalise, normalise
+from tfaudiogan.audio.gansynth import (
+    GANSynthSpectrogram,
+    denormalise,
+    normalise,
+    spectrogram_from_config,
+)
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.gansynth import GANSynthConfig
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
@@ -53,10 +58,7 @@ NETWORKS = ("generator", "discriminator", "generator_ema")
 
 def representation(config: GANSynthConfig) -> GANSynthSpectrogram:
     """The spectrogram front-end described by ``config.spectrogram``."""
-    s = config.spectrogram
-    return GANSynthSpectrogram(s.high_res, s.mel, audio_length=s.audio_length,
-                               sample_rate=s.sample_rate,
-                               spec_shape=tuple(s.spec_shape) or None)
+    return spectrogram_from_config(config.spectrogram)
 
 
 def model_kwargs(config: GANSynthConfig) -> dict:
