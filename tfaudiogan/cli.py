@@ -153,7 +153,8 @@ def cmd_generate(args) -> None:
         check_pitches(pitches, int(meta.get("min_pitch", 24)), int(meta.get("max_pitch", 84)))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _progress(f"generating {len(z)} clips of {meta.get('slice_len') or meta.get('audio_length', '?')} samples at {rate} Hz "
+    length = meta.get("slice_len") or meta.get("audio_length", "?")
+    _progress(f"generating {len(z)} clips of {length} samples at {rate} Hz "
               f"with {version_dir}")
     start = time.perf_counter()
     for first in range(0, len(z), args.batch_size):
