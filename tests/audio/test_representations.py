@@ -89,6 +89,7 @@ def test_normalisation_worked_example():
     rep = CycleGANSpectrogram(dft, db_range=120.0)
     ref = 511 / 2  # sum of a periodic Hann window of length N is N / 2
     assert rep.ref == pytest.approx(ref)
+    assert rep.floor == pytest.approx(ref * 1e-6)  # -120 dB
     # 0 dB -> 1, -60 dB -> 0, -120 dB -> -1, below the floor and above 0 dB are clipped.
     mags = np.array([[[ref, ref * 1e-3, ref * 1e-6, ref * 1e-9, 2 * ref]]], np.float32)
     mags = np.pad(mags, [[0, 0], [0, 0], [0, 256 - 5]])
@@ -97,6 +98,48 @@ def test_normalisation_worked_example():
     np.testing.assert_allclose(spec[0, :5, 0, 0], [1.0, 0.0, -1.0, -1.0, 1.0], atol=1e-5)
     back = rep.denormalise(spec).numpy()[0, 0, :3]
     np.testing.assert_allclose(back, [ref, ref * 1e-3, ref * 1e-6], rtol=1e-4)
+
+
+def _tone_then_silence(n=25000):
+    x = (0.3 * np.sin(2 * np.pi * 330 * np.arange(n) / 25000)).astype(np.float32)
+    x[n // 2:] = 0.0
+    return x[None]
+
+
+def test_phase_is_the_input_phase_above_the_floor_and_pulled_to_zero_below():
+    rep = CycleGANSpectrogram(DFTSTFT(511, 127, 511))
+    x = _tone_then_silence()
+    _, phase = rep.encode(x)
+    real, imag = rep.dft.forward(x)
+    magnitude = np.hypot(real, imag)
+    phase, atan2 = phase.numpy(), tf.math.atan2(imag, real).numpy()
+    above, zero = magnitude >= rep.floor, magnitude == 0.0
+    assert above.sum() > 1000 and zero.sum() > 1000 and (~above & ~zero).sum() > 1000
+    np.testing.assert_array_equal(phase[above], atan2[above])
+    assert np.all(phase[zero] == 0.0)  # silence: a defined phase, whatever the signed zeros
+    tiny = magnitude < 1e-3 * rep.floor  # rounding-level bins: atan2 is noise there
+    assert np.abs(atan2[tiny]).max() > 1.0
+    assert np.abs(phase[tiny]).max() < 2e-3
+
+
+def test_decoded_louder_spectrogram_does_not_depend_on_rounding_of_the_input():
+    # Two inputs one float32 ulp apart per sample stand in for TF vs TFLite, which sum the
+    # matmul STFT in different orders. A "generator" that raises every bin by 60 dB gives
+    # rounding-level bins real magnitude; with the plain atan2 phase they decode differently
+    # (1.7e-4 of the peak, measured), with the floor rule they agree to rounding (1.6e-6).
+    rep = CycleGANSpectrogram(DFTSTFT(511, 127, 511))
+    x = _tone_then_silence()
+    y = np.where(x != 0, np.nextafter(x, np.float32(np.inf)), x).astype(np.float32)
+    assert np.abs(y - x).max() < 1e-7 and np.any(y != x)
+
+    def louder(spec):
+        return tf.clip_by_value(spec + 1.0, -1.0, 1.0)
+
+    spec_x, phase_x = rep.encode(x)
+    spec_y, phase_y = rep.encode(y)
+    out_x = rep.decode(louder(spec_x), phase_x, x.shape[1]).numpy()
+    out_y = rep.decode(louder(spec_y), phase_y, x.shape[1]).numpy()
+    assert np.abs(out_x - out_y).max() < 1e-5 * np.abs(out_x).max()
 
 
 def test_short_audio_rejected():

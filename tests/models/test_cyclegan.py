@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tfaudiogan.layers import instance_norm
+from tfaudiogan.layers.normalization import InstanceNormalization
 from tfaudiogan.models import cyclegan
 
 # fixtures
@@ -174,14 +175,11 @@ def test_instance_norm_settings(g9, d3):
     # G: c7s1, d128, d256, 2 per residual block, u128, u64 (none on the output) = 23.
     # D: c128, c256, c512 (none on the first conv or the logits) = 3.
     for model, expected_count in ((g9, 23), (d3, 3)):
-        norms = [layer for layer in model.layers
-                 if isinstance(layer, keras.layers.GroupNormalization)]
+        norms = [layer for layer in model.layers if isinstance(layer, InstanceNormalization)]
         assert len(norms) == expected_count
         for layer in norms:
             assert layer.epsilon == 1e-5
-            assert not layer.center and not layer.scale
-            assert layer.weights == []
-            assert layer.groups == layer.input.shape[-1]  # one group per channel
+            assert layer.weights == []  # affine=False
     assert g9.get_layer("c7s1_64_norm") is not None
     assert "c64_norm" not in [layer.name for layer in d3.layers]  # no norm on first D layer
 
@@ -195,6 +193,34 @@ def test_instance_norm_matches_reference_formula(rng):
     expected = (x - mean) / np.sqrt(var + 1e-5)
     y = np.asarray(instance_norm()(x))
     np.testing.assert_allclose(y, expected, rtol=1e-3, atol=1e-4)
+    group = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False, scale=False)
+    np.testing.assert_allclose(y, np.asarray(group(x)), rtol=1e-3, atol=1e-4)
+
+
+def test_instance_norm_of_a_constant_map_is_exactly_zero_and_shift_invariant(rng):
+    x = np.full((2, 8, 8, 3), -0.73, np.float32)  # a silent chunk: every pixel at the floor
+    x[1] = 12345.678
+    assert not np.asarray(instance_norm()(x)).any()
+    y = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(instance_norm()(y + 100.0)),
+                               np.asarray(instance_norm()(y)), atol=2e-4)
+
+
+def test_instance_norm_gradients_are_finite_and_it_round_trips_through_keras(tmp_path, rng):
+    import tensorflow as tf
+
+    x = tf.constant(rng.standard_normal((2, 4, 4, 2)).astype(np.float32))
+    weights = tf.constant(rng.standard_normal((2, 4, 4, 2)).astype(np.float32))
+    layer = instance_norm(name="n")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(layer(x) * weights)
+    grad = tape.gradient(y, x).numpy()
+    assert np.isfinite(grad).all() and np.abs(grad).max() > 0
+    model = keras.Sequential([keras.Input((4, 4, 2)), layer])
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
 
 
 # check 9: PyTorch alignment parity against explicit numpy definitions
@@ -390,8 +416,8 @@ def test_music_discriminator_structure():
     assert [c.strides[0] for c in convs] == [2, 2, 2, 2, 1]
     assert [c.kernel_size for c in convs] == [(4, 4)] * 5
     assert [c.filters for c in convs] == [4, 8, 16, 32, 32]
-    norms = [layer for layer in d.layers if isinstance(layer, keras.layers.GroupNormalization)]
-    assert len(norms) == 4 and all(n.epsilon == 1e-5 and not n.scale for n in norms)
+    norms = [layer for layer in d.layers if isinstance(layer, InstanceNormalization)]
+    assert len(norms) == 4 and all(n.epsilon == 1e-5 and not n.weights for n in norms)
     acts = [layer for layer in d.layers if isinstance(layer, keras.layers.ReLU)]
     assert len(acts) == 5
     dense = d.layers[-1]

@@ -3,6 +3,8 @@
 :class:`CycleGANSpectrogram` is the magnitude + phase split of the two CycleGAN seeds: the
 generator only sees a normalised log-magnitude image and the input's phase is reused to invert
 it (Gupta & Naik, "Instrumental Music Translation"; reference/cyclegan.md section 3.1, option a).
+Below the image's magnitude floor the input phase is pulled towards 0 (see
+:meth:`CycleGANSpectrogram.encode`), so that it does not depend on float32 rounding.
 Everything is built on :class:`~tfaudiogan.audio.spectral.DFTSTFT`, so encode/decode convert to
 TFLite with built-in ops only.
 """
@@ -38,6 +40,15 @@ class CycleGANSpectrogram:
     A natural-log magnitude (seed "Learning Music Style Transformation") over the same dynamic
     range gives exactly the same image after this linear mapping, so "db" covers both seeds.
 
+    Reused phase: `atan2(imag, real + max(floor - |X|, 0))` with `floor = ref * 10^(-db_range /
+    20)`, the magnitude that maps to -1. At and above the floor this is the input phase exactly;
+    below it the phase is drawn continuously towards 0, and is 0 for a zero bin. The plain
+    `atan2(imag, real)` of a bin at rounding level (digital silence, the padded ends, the far
+    sidelobes of a pure tone) is noise that differs between runtimes (TF vs TFLite sum the
+    matmul STFT in different orders); a generator that gives such a bin magnitude would decode it
+    with that noise as its phase. Exact digital silence already had phase 0 (`atan2(0, 0)`);
+    bins below the floor now behave like it.
+
     Args:
         dft: the STFT, e.g. `DFTSTFT(511, 127, 511)` (seed 002, 256 bins) or
             `DFTSTFT(512, 205, 512)` with `drop_nyquist=True` (seed 004, 256 bins).
@@ -50,6 +61,7 @@ class CycleGANSpectrogram:
     Attributes:
         freq_bins: frequency rows of the image (the model's height).
         ref: the 0 dB reference magnitude, `sum(window)`.
+        floor: the magnitude at `-db_range` dB, `ref * 10^(-db_range / 20)` (image value -1).
     """
 
     def __init__(
@@ -76,13 +88,14 @@ class CycleGANSpectrogram:
         # Magnitude floor = ref * 10^(-db_range / 20): everything below maps to -1.
         self._log_floor = math.log(self.ref) - self.db_range * math.log(10.0) / 20.0
         self._nepers_range = self.db_range * math.log(10.0) / 20.0  # db_range in ln units
+        self.floor = math.exp(self._log_floor)
 
     def normalise(self, magnitude) -> tf.Tensor:
         """Magnitude `[batch, frames, bins]` -> image `[batch, freq, frames, 1]` in [-1, 1]."""
         magnitude = tf.convert_to_tensor(magnitude, tf.float32)
         if self.drop_nyquist:
             magnitude = magnitude[..., :-1]
-        log_mag = tf.math.log(tf.maximum(magnitude, math.exp(self._log_floor)))
+        log_mag = tf.math.log(tf.maximum(magnitude, self.floor))
         spec = 2.0 * (log_mag - self._log_floor) / self._nepers_range - 1.0
         spec = tf.clip_by_value(spec, -1.0, 1.0)
         # expand_dims rather than [..., tf.newaxis]: TFLite cannot lower a new-axis slice.
@@ -108,7 +121,10 @@ class CycleGANSpectrogram:
 
         Returns:
             `spec` float32 `[batch, freq_bins, frames, 1]` in [-1, 1] and `phase` float32
-            `[batch, frames, bins]` (all bins, Nyquist included).
+            `[batch, frames, bins]` in (-pi, pi] (all bins, Nyquist included):
+            `atan2(imag, real + max(floor - |X|, 0))`, the input phase wherever `|X| >= floor`;
+            below, a continuous value near 0 that rounding-level changes of the input barely
+            move (exactly 0 for a zero bin; see the class docstring).
 
         Raises:
             ValueError: the waveform is shorter than one STFT frame.
@@ -120,7 +136,12 @@ class CycleGANSpectrogram:
                 f"audio of {n} samples is shorter than one STFT frame "
                 f"({self.dft.frame_length} samples); pad it or use a shorter window"
             )
-        magnitude, phase = self.dft.magnitude_phase(x)
+        real, imag = self.dft.forward(x)
+        magnitude = tf.sqrt(tf.square(real) + tf.square(imag))
+        # Any continuous phase rule equal to the input phase at |X| = floor has a singular point
+        # inside the disc |X| < floor; this one puts it at X = -floor / 2 instead of at X = 0,
+        # where silent and rounding-level bins sit.
+        phase = tf.math.atan2(imag, real + tf.nn.relu(self.floor - magnitude))
         return self.normalise(magnitude), phase
 
     def decode(self, spec, phase, length) -> tf.Tensor:
