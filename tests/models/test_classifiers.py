@@ -46,6 +46,13 @@ def test_paper_layer_stack(paper_model):
     assert paper_model.output_shape == (None, 10)
 
 
+def test_bn_momentum_is_an_argument_of_the_builder():
+    model = sc09_classifier(filters=4, bn_momentum=0.9)
+    norms = [layer for layer in model.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 5 and all(layer.momentum == 0.9 for layer in norms)
+
+
 def test_log_mel_matches_numpy_stft(rng):
     x = (0.1 * rng.standard_normal((2, 16384))).astype(np.float32)
     feats = log_mel_features(x).numpy()

@@ -135,9 +135,9 @@ class LogMelSpectrogram(keras.layers.Layer):
         return config
 
 
-def _bn(name: str, axis: int = -1) -> keras.layers.BatchNormalization:
+def _bn(name: str, momentum: float, axis: int = -1) -> keras.layers.BatchNormalization:
     return keras.layers.BatchNormalization(
-        axis=axis, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
+        axis=axis, momentum=momentum, epsilon=BN_EPSILON, name=name
     )
 
 
@@ -153,6 +153,7 @@ def sc09_classifier(
     sample_rate: int = SAMPLE_RATE,
     lower_hz: float = LOWER_HZ,
     upper_hz: float = UPPER_HZ,
+    bn_momentum: float = BN_MOMENTUM,
     name: str = "sc09_classifier",
 ) -> keras.Model:
     """The SC09 "inception" classifier of the WaveGAN paper (reference/wavegan.md 6.1).
@@ -164,6 +165,7 @@ def sc09_classifier(
         kernel_size: square conv kernel (5).
         n_blocks: conv/pool blocks (4); each halves time and mel.
         fft_length, frame_step, n_mels, sample_rate, lower_hz, upper_hz: log-mel front-end.
+        bn_momentum: moving-average momentum of every batch norm (TF1 default 0.99).
         name: model name.
 
     Returns:
@@ -185,15 +187,15 @@ def sc09_classifier(
     x = LogMelSpectrogram(fft_length, frame_step, n_mels, sample_rate, lower_hz, upper_hz,
                           name="log_mel")(waves)  # [batch, frames, n_mels]
     # tf.layers.batch_normalization on [b, time, mel] normalises the last (mel) axis.
-    x = _bn("bn_input")(x)
+    x = _bn("bn_input", bn_momentum)(x)
     x = keras.layers.Reshape((frames, n_mels, 1), name="add_channel")(x)
     for i in range(n_blocks):
         if i > 0:
-            x = _bn(f"bn_{i}")(x)
+            x = _bn(f"bn_{i}", bn_momentum)(x)
         x = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu",
                                 name=f"conv_{i}")(x)
         x = keras.layers.MaxPooling2D(2, 2, name=f"pool_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)  # [b, frames/16 * mels/16 * filters]
-    x = _bn("bn_flat")(x)
+    x = _bn("bn_flat", bn_momentum)(x)
     logits = keras.layers.Dense(n_classes, name="logits")(x)
     return keras.Model(waves, logits, name=name)

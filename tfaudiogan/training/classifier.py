@@ -66,10 +66,8 @@ def build_classifier(config: ClassifierConfig) -> keras.Model:
     """The compiled classifier (logits; sparse cross-entropy; accuracy). Call in scope."""
     m, o, d = config.model, config.optimizer, config.data
     model = sc09_classifier(filters=m.filters, kernel_size=m.kernel_size, n_blocks=m.n_blocks,
-                            slice_len=d.slice_len, sample_rate=d.sample_rate)
-    for layer in model.layers:  # the builder uses the TF1 default 0.99
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = m.bn_momentum
+                            slice_len=d.slice_len, sample_rate=d.sample_rate,
+                            bn_momentum=m.bn_momentum)
     if o.name == "sgd":
         optimizer = keras.optimizers.SGD(o.learning_rate, momentum=o.momentum)
     elif o.name == "adam":
