@@ -16,7 +16,6 @@ Timings are medians after one excluded warm-up call (tracing).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -123,14 +122,9 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--stages", default="0,4,8,12")
     parser.add_argument("--width", default="demo", choices=["demo", "paper"])
-    parser.add_argument("--json")
-    args = parser.parse_args(argv)
-    table = rows(args)
-    for row in table:
-        print(json.dumps(row))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"rows": table}, indent=2) + "\n")
-    return 0
+    from benchmark import standalone  # tools/ is on sys.path when this file runs as a script
+
+    return standalone(rows, parser, argv)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def standalone(rows_fn, parser: argparse.ArgumentParser, argv=None) -> int:
+    """Entry point of one ``bench_<family>.py`` run on its own: ``--json`` is added to its
+    ``parser``; rows are printed as JSON lines and optionally written to the file."""
+    parser.add_argument("--json", help="also write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    table = rows_fn(args)
+    for row in table:
+        print(json.dumps(row))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": table}, indent=2) + "\n")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", nargs="*", default=None, choices=FAMILIES,
