@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from tfaudiogan.configs.base import register_preset
-from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig, classifier_run_dir
+from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig, preset_metrics
 
 FAMILY = "ddsp_gan_nsynth"
 
@@ -97,8 +97,7 @@ class DDSPGANConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     # issue 5: the NSynth pitch-classifier metrics (IS, PE, FD, NDB/JSD; PA when
     # pitch-conditioned), computed as for GANSynth (training/pitch_metrics.py).
-    eval: PitchMetricsConfig = field(default_factory=lambda: PitchMetricsConfig(
-        classifier=classifier_run_dir("paper")))
+    eval: PitchMetricsConfig = field(default_factory=preset_metrics)
 
 
 def demo() -> DDSPGANConfig:
@@ -110,8 +109,7 @@ def demo() -> DDSPGANConfig:
                       cppn_units=32),
         data=replace(base.data, dataset="synthetic", synthetic_notes=64),
         train=replace(base.train, batch_size=8, epochs=6, steps_per_epoch=50),
-        # 200 notes: the fewest that keep NDB's 50 bins at 4 notes per bin on average
-        eval=replace(base.eval, classifier=classifier_run_dir("demo"), notes=200))
+        eval=preset_metrics("demo"))
 
 
 def smoke() -> DDSPGANConfig:
@@ -125,7 +123,7 @@ def smoke() -> DDSPGANConfig:
         data=replace(base.data, dataset="synthetic", synthetic_notes=8,
                      shuffle_buffer=8),
         train=replace(base.train, batch_size=4, epochs=2, steps_per_epoch=2, sample_clips=2),
-        eval=replace(base.eval, classifier=""))
+        eval=preset_metrics("smoke"))
 
 
 register_preset(FAMILY, "paper")(DDSPGANConfig)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from tfaudiogan.configs.base import register_preset
-from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig, classifier_run_dir
+from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig, preset_metrics
 
 FAMILY = "gansynth_nsynth"
 
@@ -119,8 +119,7 @@ class GANSynthConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     # IS / PA / PE / FD / NDB-JSD of the EMA generator's notes after the last stage
     # (gansynth.md section 4); the classifier is trained by experiments.nsynth_pitch_classifier.
-    eval: PitchMetricsConfig = field(default_factory=lambda: PitchMetricsConfig(
-        classifier=classifier_run_dir("paper")))
+    eval: PitchMetricsConfig = field(default_factory=preset_metrics)
 
 
 @register_preset(FAMILY, "paper")
@@ -147,8 +146,7 @@ def demo() -> GANSynthConfig:
         data=replace(config.data, dataset="synthetic", synthetic_notes=48),
         train=replace(config.train, stable_images=160, transition_images=160,
                       total_images=13 * 160, steps_per_epoch=10, sample_notes=2),
-        # 200 notes: the fewest that keep NDB's 50 bins at 4 notes per bin on average
-        eval=replace(config.eval, classifier=classifier_run_dir("demo"), notes=200),
+        eval=preset_metrics("demo"),
     )
 
 
@@ -165,5 +163,5 @@ def smoke() -> GANSynthConfig:
         data=replace(config.data, dataset="synthetic", synthetic_notes=8),
         train=replace(config.train, batch_size=4, stable_images=8, transition_images=8,
                       total_images=3 * 8, steps_per_epoch=1, sample_notes=1),
-        eval=replace(config.eval, classifier=""),
+        eval=preset_metrics("smoke"),
     )

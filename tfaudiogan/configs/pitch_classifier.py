@@ -87,6 +87,18 @@ class PitchMetricsConfig:
     seed: int = 1  # [chosen] latents and the real reference draw (not the training seed)
 
 
+def preset_metrics(preset: str = "paper") -> PitchMetricsConfig:
+    """The ``eval`` section of a generator experiment's preset (GANSynth, DDSP-GAN).
+
+    paper / demo: the classifier this experiment saves for the same preset; demo scores 200
+    notes, the fewest that keep NDB's 50 bins at 4 notes per bin on average. smoke: off.
+    """
+    if preset == "smoke":
+        return PitchMetricsConfig(classifier="")
+    config = PitchMetricsConfig(classifier=classifier_run_dir(preset))
+    return replace(config, notes=200) if preset == "demo" else config
+
+
 @dataclass(frozen=True)
 class PitchClassifierConfig:
     """The complete pitch-classifier experiment config."""
