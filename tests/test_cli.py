@@ -87,6 +87,48 @@ def test_datasets_lists_irmas_folders(tmp_path, capsys):
     assert "gel: 1 audio files" in out and "pia: 2 audio files" in out
 
 
+def test_datasets_lists_every_registry_entry(capsys):
+    from tfaudiogan.data import DATASETS
+
+    assert cli.main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split(":")[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert listed == list(DATASETS) == ["irmas", "folders", "synthetic", "sc09", "audio_folder",
+                                        "nsynth", "synthetic_digits", "synthetic_notes"]
+    for spec in DATASETS.values():
+        assert f"{spec.name}: {spec.description}" in out
+    assert "sample_rate=25000, clip_seconds=3.0" in out  # IRMAS paper preset
+    assert "defaults: sample_rate=16000, slice_len=16384" in out  # SC09
+    assert "audio_length=64000" in out  # NSynth
+    assert cli.main(["datasets", "--dataset", "nsynth"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("nsynth: NSynth notes")
+    assert cli.main(["datasets", "--dataset", "sc9"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: unknown dataset 'sc9'; valid names: "
+                                                      "irmas, folders, synthetic, sc09")
+
+
+def test_datasets_inspects_sc09_audio_folder_and_nsynth(tmp_path, capsys):
+    from tfaudiogan.data.nsynth import write_json_wav
+
+    for split, word in (("train", "Zero"), ("train", "Nine"), ("valid", "One")):
+        folder = tmp_path / "sc09" / split
+        folder.mkdir(parents=True, exist_ok=True)
+        sf.write(folder / f"{word}_abcd_nohash_0.wav", np.zeros(160), 16_000)
+    assert cli.main(["datasets", "--dataset", "sc09", "--data_dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "train (wavegan layout): 2 audio files" in out
+    assert "valid (wavegan layout): 1 audio files" in out
+    assert "test (wavegan layout): 0 audio files" in out  # not unpacked: reported, not fatal
+    assert cli.main(["datasets", "--dataset", "audio_folder", "--data_dir",
+                     str(tmp_path / "sc09")]) == 0
+    assert ": 3 audio files" in capsys.readouterr().out
+    write_json_wav(tmp_path / "ns" / "nsynth-valid", [{"audio": np.zeros(64000), "pitch": 60}])
+    assert cli.main(["datasets", "--dataset", "nsynth", "--data_dir", str(tmp_path / "ns")]) == 0
+    assert "nsynth-valid: 1 notes (json+wav)" in capsys.readouterr().out
+    assert cli.main(["datasets", "--dataset", "synthetic", "--data_dir", str(tmp_path)]) == 2
+    assert "built in and reads no files" in capsys.readouterr().err
+
+
 def test_exported_tflite_translates_30_seconds_like_the_saved_model(smoke_run):
     import tensorflow as tf
 

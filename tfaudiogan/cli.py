@@ -261,20 +261,26 @@ def cmd_check_serving(args) -> None:
 
 
 def cmd_datasets(args) -> None:
-    """Lists the dataset readers, or what one finds in --data_dir."""
-    from tfaudiogan.data import audio_files, irmas
+    """Lists the dataset registry (``tfaudiogan.data.DATASETS``), or what one reader finds in
+    ``--data_dir`` (file counts; nothing is decoded)."""
+    from tfaudiogan import data
 
     if args.data_dir is None:
-        _progress("datasets: synthetic (built in), irmas (--data_dir IRMAS-TrainingData), "
-                  "folders (--data_dir with one sub-folder per domain)")
+        names = list(data.DATASETS) if args.dataset is None else [args.dataset]
+        for name in names:
+            spec = data.dataset_spec(name)
+            defaults = ", ".join(f"{k}={v!r}" for k, v in spec.options().items() if k != "log")
+            _progress(f"{name}: {spec.description}")
+            _progress(f"  reads: {'built in (no --data_dir)' if spec.builtin else '--data_dir'}; "
+                      f"splits: {', '.join(spec.splits)}")
+            _progress(f"  defaults: {defaults}")
+            _progress(f"  returns: {spec.returns}")
         return
-    if args.dataset == "irmas":
-        found = irmas.list_irmas(args.data_dir, tuple(irmas.INSTRUMENTS))
-        for code, files in found.items():
-            _progress(f"{code} ({irmas.INSTRUMENTS[code]}): {len(files)} files")
-    else:
-        for sub in sorted(p for p in Path(args.data_dir).iterdir() if p.is_dir()):
-            _progress(f"{sub.name}: {len(audio_files.list_audio_files(sub))} audio files")
+    name = args.dataset or "irmas"
+    rows = data.inspect_data(name, args.data_dir)
+    _progress(f"{name} in {args.data_dir}:")
+    for what, count, unit in rows:
+        _progress(f"  {what}: {count} {unit}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,9 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-serving", help="check a SavedModel the way TF Serving loads it")
     c.add_argument("model")
     c.set_defaults(func=cmd_check_serving)
-    d = sub.add_parser("datasets", help="list dataset readers or inspect a data directory")
-    d.add_argument("--dataset", choices=["irmas", "folders"], default="irmas")
-    d.add_argument("--data_dir")
+    d = sub.add_parser("datasets", help="list the dataset registry or inspect a data directory")
+    d.add_argument("--dataset", default=None, metavar="NAME",
+                   help="one registry entry (default: all of them; with --data_dir: irmas)")
+    d.add_argument("--data_dir",
+                   help="count what the --dataset reader finds in this folder (irmas, folders, "
+                        "sc09, audio_folder, nsynth)")
     d.set_defaults(func=cmd_datasets)
     return parser
 

@@ -191,7 +191,9 @@ def test_load_folders_needs_two_subfolders(tmp_path):
 
 
 def test_load_rejects_unknown_name_and_split():
-    with pytest.raises(ValueError, match="valid names: irmas, folders, synthetic"):
-        data.load("sc09", sample_rate=16000, clip_seconds=1.0)
+    with pytest.raises(ValueError, match="unknown dataset 'irmass'; valid names: irmas, folders, "
+                                         "synthetic, sc09, audio_folder, nsynth, "
+                                         "synthetic_digits, synthetic_notes$"):
+        data.load("irmass", sample_rate=16000, clip_seconds=1.0)
     with pytest.raises(ValueError, match="valid splits: train, validation"):
         data.load("synthetic", split="test", sample_rate=16000, clip_seconds=1.0)

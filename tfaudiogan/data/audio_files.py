@@ -1,9 +1,9 @@
 """Folders of audio files -> fixed-length waveform arrays, skipping (or rejecting) bad files.
 
 Decoding goes through :func:`tfaudiogan.audio.io.load_audio` (soundfile + soxr). A file that
-cannot be decoded (truncated, empty, not audio, NaN samples) is skipped with a warning that
-names it and the reason; the number skipped is logged as ``"skipped N of M files"``.
-``strict=True`` raises the first error instead.
+cannot be decoded (truncated, empty, not audio, NaN samples) is skipped by the one policy of
+:mod:`tfaudiogan.data.bad_files`: a warning that names it and the reason, and the count logged
+as ``"skipped N of M files"``. ``strict=True`` raises the first error instead.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfaudiogan.audio.io import AudioDecodeError, load_audio
+from tfaudiogan.data.bad_files import SkipPolicy
 
 __all__ = ["AUDIO_EXTENSIONS", "list_audio_files", "load_clips", "load_two_folders"]
 
@@ -115,27 +115,16 @@ def load_clips(
     if not paths:
         raise ValueError("load_clips got no files to load")
     clips = np.zeros((len(paths), clip_samples), np.float32)
-    skipped: list[tuple[Path, str]] = []
+    policy = SkipPolicy(strict, log)
     n = 0
     for path in paths:
-        try:
-            waveform = load_audio(path, sample_rate, mono=True)
-        except AudioDecodeError as err:
-            if strict:
-                raise
-            log.warning("skipping %s", err)
-            skipped.append((path, str(err)))
+        waveform = policy.decode(path, sample_rate)
+        if waveform is None:
             continue
-        clips[n] = _fit_length(np.asarray(waveform, np.float32).reshape(-1), clip_samples)
+        clips[n] = _fit_length(waveform.reshape(-1), clip_samples)
         n += 1
-    if skipped:
-        log.warning("skipped %d of %d files (could not decode)", len(skipped), len(paths))
-    if n == 0:
-        raise ValueError(
-            f"all {len(paths)} audio files in {_describe(paths)} failed to decode; "
-            f"first error: {skipped[0][1]}"
-        )
-    return clips[:n], skipped
+    policy.finish(len(paths), _describe(paths))
+    return clips[:n], policy.skipped
 
 
 def load_two_folders(

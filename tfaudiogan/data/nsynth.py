@@ -17,8 +17,8 @@ Decisions:
 * json+wav: ``examples.json`` is held in memory (metadata only; filters run on it before any
   audio is decoded); wavs are decoded by soundfile (``audio.io.load_audio``, resampled to
   16 kHz if needed) in a parallel ``tf.numpy_function`` map, since the train split's audio
-  (~74 GB as float32) does not fit in memory. Undecodable wavs are skipped with a warning
-  naming the file unless ``strict``.
+  (~74 GB as float32) does not fit in memory. Undecodable wavs are skipped with the warning
+  of :class:`~tfaudiogan.data.bad_files.SkipPolicy` (naming the file) unless ``strict``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 import soundfile as sf
 import tensorflow as tf
 
-from tfaudiogan.audio.io import AudioDecodeError, load_audio
+from tfaudiogan.data.bad_files import SkipPolicy
 
 __all__ = ["AUDIO_LENGTH", "FAMILIES", "FEATURE_SPEC", "OUTPUT_KEYS", "QUALITIES", "SAMPLE_RATE",
            "SOURCES", "SPLITS", "complete_example", "find_tfrecords", "gansynth_filter",
@@ -203,13 +203,11 @@ def _json_wav_dataset(rows: list[dict], audio_length: int, strict: bool,
     for key in ("note_str", "path"):
         meta[key] = np.array([r[key].encode() for r in rows] or [b""])[:len(rows)]
 
+    policy = SkipPolicy(strict, log)  # no summary line: the dataset may be read many times
+
     def decode(path: bytes) -> tuple[np.ndarray, bool]:
-        try:
-            audio = load_audio(path.decode(), sample_rate=SAMPLE_RATE)
-        except AudioDecodeError as err:
-            if strict:
-                raise
-            log.warning("skipping NSynth note: %s", err)
+        audio = policy.decode(path.decode(), SAMPLE_RATE)
+        if audio is None:
             return np.zeros([audio_length], np.float32), False
         if audio.shape[0] != audio_length:
             raise ValueError(f"NSynth audio file '{path.decode()}' has {audio.shape[0]} samples "

@@ -16,8 +16,9 @@ slice (the reference would give none without ``pad_end``). Offsets come from a s
 generator, so a call is reproducible.
 
 Decoding goes through :func:`tfaudiogan.audio.io.load_audio`; undecodable files are skipped
-with a warning and counted (``strict=True`` raises instead), and files at another sample rate
-are resampled with one log line giving their number.
+with a warning and counted by :class:`~tfaudiogan.data.bad_files.SkipPolicy` (``strict=True``
+raises instead), and files at another sample rate are resampled with one log line giving
+their number.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tfaudiogan.audio.io import AudioDecodeError, load_audio
 from tfaudiogan.data.audio_files import list_audio_files
+from tfaudiogan.data.bad_files import SkipPolicy
 
 __all__ = ["count_resampled", "folder_slices", "peak_normalize", "slice_waveform"]
 
@@ -162,15 +163,10 @@ def folder_slices(
     paths = list_audio_files(directory)
     rng = np.random.default_rng(seed)
     out: list[np.ndarray] = []
-    skipped = 0
+    policy = SkipPolicy(strict, log)
     for path in paths:
-        try:
-            wave = load_audio(path, sample_rate, mono=True)
-        except AudioDecodeError as err:
-            if strict:
-                raise
-            log.warning("skipping %s", err)
-            skipped += 1
+        wave = policy.decode(path, sample_rate)
+        if wave is None:
             continue
         if normalize:
             wave = peak_normalize(wave)
@@ -183,14 +179,11 @@ def folder_slices(
             keep = np.sort(rng.choice(slices.shape[0], n_slices_per_file, replace=False))
             slices = slices[keep]
         out.append(slices)
-    if skipped:
-        log.warning("skipped %d of %d files (could not decode)", skipped, len(paths))
-    if not out:
-        raise ValueError(f"all {len(paths)} audio files in '{directory}' failed to decode")
+    policy.finish(len(paths), f"'{directory}'")
     n_resampled = count_resampled(paths, sample_rate)
     if n_resampled:
         log.info("resampled %d of %d files to %d Hz", n_resampled, len(paths), sample_rate)
     result = np.concatenate(out)
     log.info("%d slices of %d samples from %d files in '%s'", result.shape[0], slice_len,
-             len(paths) - skipped, Path(directory))
+             len(paths) - len(policy), Path(directory))
     return result
