@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfaudiogan.audio.representations import CycleGANSpectrogram
+from tfaudiogan.audio.representations import CycleGANSpectrogram, spectrogram_from_config
 from tfaudiogan.audio.spectral import DFTSTFT
 
 
@@ -170,3 +170,22 @@ def test_encode_decode_in_graph_with_dynamic_length(rng):
     for n in (511, 4000):
         x = (0.2 * rng.standard_normal((2, n))).astype(np.float32)
         assert _snr_db(x, round_trip(x)) > 100.0
+
+
+def test_spectrogram_from_config_builds_the_configured_front_end(rng):
+    from dataclasses import replace
+
+    from tfaudiogan.configs.cyclegan import CycleGANConfig
+
+    section = CycleGANConfig().spectrogram  # seed 002: 511 / 127 / 511, 120 dB
+    rep = spectrogram_from_config(section)
+    assert isinstance(rep, CycleGANSpectrogram)
+    assert (rep.dft.frame_length, rep.dft.frame_step, rep.dft.fft_length) == (511, 127, 511)
+    assert (rep.db_range, rep.drop_nyquist, rep.freq_bins) == (120.0, False, 256)
+    x = _music_like(rng, seconds=0.5)[None]
+    direct = CycleGANSpectrogram(DFTSTFT(511, 127, 511), db_range=120.0)
+    np.testing.assert_array_equal(rep.encode(x)[0], direct.encode(x)[0])
+    seed_004 = replace(section, frame_length=512, frame_step=205, fft_length=512, db_range=80.0,
+                       drop_nyquist=True)
+    rep = spectrogram_from_config(seed_004)
+    assert (rep.freq_bins, rep.db_range, rep.dft.frame_step) == (256, 80.0, 205)

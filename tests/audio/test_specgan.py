@@ -12,6 +12,7 @@ from tfaudiogan.audio.specgan import (
     load_moments,
     log_magnitude,
     save_moments,
+    spectrogram_from_config,
     unnormalised_inverse_stft,
 )
 
@@ -181,6 +182,24 @@ def test_moments_file_round_trip(tmp_path, front_end):
     np.testing.assert_array_equal(mean, spec.mean)
     np.testing.assert_array_equal(std, spec.std)
     assert SpecGANSpectrogram.from_file(path).freq_bins == 128
+
+
+def test_spectrogram_from_config_reads_the_section_and_the_moments(tmp_path, front_end):
+    from dataclasses import replace
+
+    from tfaudiogan.configs.wavegan import WaveGANConfig
+
+    spec, x = front_end
+    path = save_moments(tmp_path / "moments.npz", spec.mean, spec.std)
+    section = WaveGANConfig().spectrogram  # 256 / 128, clip 3 std
+    rep = spectrogram_from_config(section, 16384, path)
+    assert (rep.frame_length, rep.frame_step, rep.clip_nstd, rep.slice_len) == (256, 128, 3.0,
+                                                                                16384)
+    np.testing.assert_array_equal(rep.encode(x), spec.encode(x))
+    other = spectrogram_from_config(replace(section, clip_nstd=2.0), 8192, path)
+    assert (other.clip_nstd, other.slice_len) == (2.0, 8192)
+    with pytest.raises(FileNotFoundError, match="--moments_only"):
+        spectrogram_from_config(section, 16384, tmp_path / "missing.npz")
 
 
 def test_missing_moments_file_names_the_command(tmp_path):

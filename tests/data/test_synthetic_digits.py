@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from tfaudiogan.audio.log_mel import log_mel_features
 from tfaudiogan.data.synthetic_digits import digit_clip, digit_clips
-from tfaudiogan.models.classifiers import log_mel_features
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,12 @@ import pytest
 import tensorflow as tf
 
 from tfaudiogan.audio.chunking import translate_waveform
+from tfaudiogan.audio.representations import spectrogram_from_config
 from tfaudiogan.configs import from_dict, get_preset
 from tfaudiogan.configs.cyclegan import CycleGANConfig
 from tfaudiogan.export import saved_model as sm
 from tfaudiogan.export import tflite
-from tfaudiogan.export.cyclegan import (
-    check_waveform_batch,
-    export_translator,
-    representation_from_config,
-)
+from tfaudiogan.export.cyclegan import check_waveform_batch, export_translator
 from tfaudiogan.models.cyclegan import resnet_generator
 
 STEREO_MESSAGE = ("expected mono audio [batch, samples]; got an array of shape (48000, 2) that "
@@ -72,7 +69,7 @@ def test_thirty_seconds_through_the_saved_model(exported, rng):
     out = loaded.signatures["translate_b_to_a"](waveform=tf.constant(x))["waveform"].numpy()
     assert out.shape == x.shape == (1, 750_000)
     assert np.all(np.isfinite(out))
-    rep = representation_from_config(config)
+    rep = spectrogram_from_config(config.spectrogram)
     gen_ba = exported["gens"][1]
     expected = translate_waveform(x, lambda s: gen_ba(s, training=False), rep,
                                   config.train.crop_frames,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
+from tfaudiogan.audio.log_mel import log_mel_features
 from tfaudiogan.metrics import nearest_neighbour_distances, similarity_features
-from tfaudiogan.models.classifiers import log_mel_features
 
 
 def test_self_distance_excludes_the_row_itself():

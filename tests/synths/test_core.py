@@ -7,32 +7,12 @@ import tensorflow as tf
 from tfaudiogan.synths import core
 
 
-# --- check 1: conversions --------------------------------------------------------------------
-def test_midi_hz_worked_values():
-    got = core.midi_to_hz([0.0, 21.0, 60.0, 69.0, 108.0, 127.0]).numpy()
-    want = [8.1757984, 27.5, 261.62555, 440.0, 4186.0088, 12543.855]
-    np.testing.assert_allclose(got, want, rtol=1e-6)
-    assert core.hz_to_midi(8000.0).numpy() == pytest.approx(119.2131, abs=1e-3)
-    assert core.hz_to_midi([0.0, -5.0]).numpy().tolist() == [0.0, 0.0]
+# --- check 1: conversions (midi_to_hz / hz_to_midi: tests/audio/test_pitch.py) ---------------
+def test_unit_to_hz_worked_value_and_inverse():
     assert core.unit_to_hz(0.5, 20.0, 8000.0).numpy() == pytest.approx(400.0, abs=1e-3)
-    assert core.midi_to_hz([0.0, 60.0], midi_zero_silence=True).numpy()[0] == 0.0
-
-
-def test_midi_round_trips_and_unit_inverse():
-    midi = np.linspace(1.0, 127.0, 50).astype(np.float32)
-    np.testing.assert_allclose(core.hz_to_midi(core.midi_to_hz(midi)).numpy(), midi, atol=2e-4)
     unit = np.linspace(0.0, 1.0, 11).astype(np.float32)
     back = core.hz_to_unit(core.unit_to_hz(unit, 20.0, 8000.0), 20.0, 8000.0).numpy()
     np.testing.assert_allclose(back, unit, atol=1e-5)
-
-
-def test_hz_to_midi_gradient_finite_at_zero_and_negative():
-    f = tf.constant([-5.0, 0.0, 440.0])
-    with tf.GradientTape() as tape:
-        tape.watch(f)
-        y = tf.reduce_sum(core.hz_to_midi(f))
-    g = tape.gradient(y, f).numpy()
-    assert np.all(np.isfinite(g)) and g[0] == g[1] == 0.0 and g[2] > 0
 
 
 # --- check 2: exp_sigmoid --------------------------------------------------------------------

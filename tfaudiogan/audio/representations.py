@@ -21,7 +21,7 @@ from tfaudiogan.audio.spectral import DFTSTFT
 
 # GANSynthSpectrogram lives in audio/gansynth.py (its own module: mel matrix, IF, normaliser);
 # DESIGN.md names it here.
-__all__ = ["CycleGANSpectrogram", "GANSynthSpectrogram"]
+__all__ = ["CycleGANSpectrogram", "GANSynthSpectrogram", "spectrogram_from_config"]
 
 _LOG_SCALES = ("db",)
 
@@ -151,3 +151,24 @@ class CycleGANSpectrogram:
     def num_frames(self, n_samples):
         """Image width (frames) for a clip of `n_samples` samples."""
         return self.dft.num_frames(n_samples)
+
+
+def spectrogram_from_config(spectrogram) -> CycleGANSpectrogram:
+    """The CycleGAN front-end described by a CycleGAN ``SpectrogramConfig``.
+
+    Like :func:`tfaudiogan.audio.gansynth.spectrogram_from_config`, it takes the config's
+    ``spectrogram`` section (duck-typed: ``frame_length``, ``frame_step``, ``fft_length``,
+    ``db_range``, ``drop_nyquist``); training and export both build their front-end here, so
+    they see the same spectrogram.
+
+    Args:
+        spectrogram: e.g. ``CycleGANConfig().spectrogram``.
+
+    Returns:
+        ``CycleGANSpectrogram(DFTSTFT(frame_length, frame_step, fft_length), db_range,
+        drop_nyquist)``; it encodes ``[batch, samples]`` waveforms to images
+        ``[batch, freq_bins, frames, 1]`` plus phase ``[batch, frames, bins]``.
+    """
+    s = spectrogram
+    dft = DFTSTFT(s.frame_length, s.frame_step, s.fft_length)
+    return CycleGANSpectrogram(dft, db_range=s.db_range, drop_nyquist=s.drop_nyquist)

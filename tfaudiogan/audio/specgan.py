@@ -47,6 +47,7 @@ __all__ = [
     "load_moments",
     "log_magnitude",
     "save_moments",
+    "spectrogram_from_config",
     "unnormalised_inverse_stft",
 ]
 
@@ -284,6 +285,33 @@ class SpecGANSpectrogram:
         deficit = tf.maximum(0, self.slice_len - tf.shape(y)[-1])
         y = tf.pad(y, tf.stack([tf.constant([0, 0]), tf.stack([0, deficit])]))
         return y[:, : self.slice_len]
+
+
+def spectrogram_from_config(spectrogram, slice_len: int,
+                            moments_path: str | os.PathLike) -> SpecGANSpectrogram:
+    """The SpecGAN front-end described by a WaveGAN config's ``spectrogram`` section.
+
+    Like :func:`tfaudiogan.audio.gansynth.spectrogram_from_config`, it takes the section
+    (duck-typed: ``frame_length``, ``frame_step``, ``clip_nstd``); the clip length and the
+    moments file are passed in because they live elsewhere (``config.model.slice_len``, and a
+    file the caller resolves, e.g. inside the run directory).
+
+    Args:
+        spectrogram: e.g. ``WaveGANConfig().spectrogram``.
+        slice_len: samples per clip returned by ``decode`` (16384).
+        moments_path: ``.npz`` file written by :func:`save_moments`.
+
+    Returns:
+        A :class:`SpecGANSpectrogram`: waveforms ``[batch, slice_len]`` <-> images
+        ``[batch, frames, frame_length // 2, 1]``.
+
+    Raises:
+        FileNotFoundError: no moments file (the message names :data:`MOMENTS_COMMAND`).
+    """
+    s = spectrogram
+    return SpecGANSpectrogram.from_file(moments_path, frame_length=s.frame_length,
+                                        frame_step=s.frame_step, slice_len=slice_len,
+                                        clip_nstd=s.clip_nstd)
 
 
 def _batches(source, batch_size: int) -> Iterable[np.ndarray]:

@@ -17,13 +17,16 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan.audio.batching import encode_in_batches
+
 __all__ = ["PAD_VALUE", "encode_spectrograms", "spectrogram_crops", "unaligned_pairs"]
 
 PAD_VALUE = -1.0  # silence in the [-1, 1] normalised magnitude domain
 
 
 def encode_spectrograms(waveforms: np.ndarray, representation, batch_size: int = 16) -> np.ndarray:
-    """Encode clips in batches and keep only the normalised magnitudes.
+    """Encode clips in batches (:func:`tfaudiogan.audio.batching.encode_in_batches`) and keep
+    only the normalised magnitudes.
 
     Args:
         waveforms: ``[n, samples]`` float array.
@@ -37,11 +40,8 @@ def encode_spectrograms(waveforms: np.ndarray, representation, batch_size: int =
     waveforms = np.asarray(waveforms, np.float32)
     if waveforms.ndim != 2 or waveforms.shape[0] == 0:
         raise ValueError(f"waveforms must be a non-empty [n, samples] array, got {waveforms.shape}")
-    parts = []
-    for start in range(0, waveforms.shape[0], batch_size):
-        spec, _ = representation.encode(tf.constant(waveforms[start:start + batch_size]))
-        parts.append(np.asarray(spec, np.float32))
-    specs = np.concatenate(parts, axis=0)
+    specs = np.asarray(encode_in_batches(lambda waves: representation.encode(waves)[0],
+                                         waveforms, batch_size), np.float32)
     if specs.ndim != 4 or specs.shape[-1] != 1:
         raise ValueError(f"representation.encode must return [batch, freq, frames, 1], got "
                          f"{specs.shape}")

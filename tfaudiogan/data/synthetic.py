@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfaudiogan.audio.pitch import midi_to_hz
+
 __all__ = [
     "guitar_like_phrase",
     "piano_like_phrase",
@@ -40,10 +42,6 @@ _SCALES = (
     (0, 2, 4, 7, 9),  # major pentatonic
     (0, 3, 5, 7, 10),  # minor pentatonic
 )
-
-
-def _midi_to_hz(midi: np.ndarray | float) -> np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
 
 
 def _scale_pitches(rng: np.random.Generator, low: int, high: int) -> np.ndarray:
@@ -159,7 +157,7 @@ def _render(rng, sample_rate, seconds, events, note_fn, tail_s):
         velocity = rng.uniform(0.5, 1.0)
         for midi in notes:
             out[start:start + length] += note_fn(
-                rng, float(_midi_to_hz(midi)), dur, length, sample_rate, velocity / len(notes)
+                rng, float(midi_to_hz(midi)), dur, length, sample_rate, velocity / len(notes)
             )
     return out
 

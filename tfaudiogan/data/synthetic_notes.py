@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from tfaudiogan.audio.pitch import midi_to_hz
+
 __all__ = ["FAMILIES", "VELOCITIES", "synthetic_note", "synthetic_notes", "to_examples"]
 
 FAMILIES = {"brass": 1, "keyboard": 4, "mallet": 5, "reed": 7, "string": 8}  # NSynth ids (5.2)
@@ -33,10 +35,6 @@ HOLD_FRACTION = 0.75  # ddsp.md section 5: NSynth notes are held 3 s of 4, then 
 MAX_PARTIALS = 48  # project choice: enough for a full timbre at the lowest pitch, cheap
 _MALLET_MODES = (1.0, 3.93, 9.24)  # project choice: ratios close to a tuned bar's modes
 _TABLE_SIZE = 4096  # project choice: >= 85 points per period of the highest partial
-
-
-def _midi_to_hz(midi: float) -> float:
-    return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
 
 
 def _attack(t: np.ndarray, seconds: float) -> np.ndarray:
@@ -76,7 +74,7 @@ def synthetic_note(pitch: int, velocity: int, family: str, sample_rate: int = 16
         raise ValueError(f"unknown family '{family}'; valid: {', '.join(FAMILIES)}")
     if not 1 <= int(velocity) <= 127:
         raise ValueError(f"velocity must be in 1..127, got {velocity}")
-    f0 = _midi_to_hz(pitch)
+    f0 = float(midi_to_hz(pitch))
     nyquist = sample_rate / 2.0
     if f0 >= nyquist:
         raise ValueError(f"pitch {pitch} ({f0:.1f} Hz) is not below Nyquist ({nyquist} Hz)")

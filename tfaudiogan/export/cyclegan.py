@@ -23,8 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.chunking import translate_waveform
-from tfaudiogan.audio.representations import CycleGANSpectrogram
-from tfaudiogan.audio.spectral import DFTSTFT
+from tfaudiogan.audio.representations import CycleGANSpectrogram, spectrogram_from_config
 from tfaudiogan.export.saved_model import next_version, write_archive
 from tfaudiogan.export.tflite import write_tflite
 
@@ -78,13 +77,6 @@ def check_waveform_batch(array, min_samples: int = 1) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise ValueError("audio contains NaN or Inf samples")
     return np.ascontiguousarray(a)
-
-
-def representation_from_config(config) -> CycleGANSpectrogram:
-    """The CycleGANSpectrogram described by ``config.spectrogram`` (a CycleGANConfig)."""
-    s = config.spectrogram
-    dft = DFTSTFT(s.frame_length, s.frame_step, s.fft_length)
-    return CycleGANSpectrogram(dft, db_range=s.db_range, drop_nyquist=s.drop_nyquist)
 
 
 def _translator_fn(generator: keras.Model, representation: CycleGANSpectrogram,
@@ -193,7 +185,7 @@ def export_translator(gen_ab: keras.Model, gen_ba: keras.Model, config,
         raise FileExistsError(f"'{tflite_path}' already exists; refusing to overwrite it")
     chunk_frames = config.train.crop_frames
     overlap_frames = config.train.chunk_overlap_frames
-    archive = translator_archive(gen_ab, gen_ba, representation_from_config(config),
+    archive = translator_archive(gen_ab, gen_ba, spectrogram_from_config(config.spectrogram),
                                  chunk_frames, overlap_frames)
     metadata = translator_metadata(config, domains, chunk_frames, overlap_frames)
     metadata["tflite"] = {"file": tflite_path.name,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfaudiogan.models.classifiers import SIMILARITY_FFT, log_mel_features, mel_matrix
+from tfaudiogan.audio.log_mel import SIMILARITY_FFT, log_mel_features, mel_matrix
 
 __all__ = ["INT16_SCALE", "nearest_neighbour_distances", "similarity_features"]
 

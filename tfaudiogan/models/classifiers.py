@@ -17,80 +17,34 @@ list of the released checkpoint. Batch norm uses the TF1 ``tf.layers`` defaults 
 (:func:`tfaudiogan.metrics.inception.classifier_probs`). The reference trains it with plain
 SGD at lr 1e-4, batch 64.
 
-:func:`log_mel_features` is the shared front-end; with ``fft_length=2048`` it gives the
-features of the nearest-neighbour metrics (``eval/similarity/feats.py``).
+The log-mel transform and its matrix live in :mod:`tfaudiogan.audio.log_mel`
+(:func:`~tfaudiogan.audio.log_mel.log_mel_features`, also the nearest-neighbour metrics' features
+with ``fft_length=2048``); :class:`LogMelSpectrogram` is the Keras layer that calls it.
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-__all__ = ["LogMelSpectrogram", "log_mel_features", "mel_matrix", "sc09_classifier"]
+from tfaudiogan.audio.log_mel import (
+    CLASSIFIER_FFT,
+    FRAME_STEP,
+    LOG_EPS,
+    LOWER_HZ,
+    N_MELS,
+    SAMPLE_RATE,
+    UPPER_HZ,
+    log_mel_features,
+    log_mel_frames,
+    mel_matrix,
+)
 
-# eval/inception/train.py and eval/similarity/feats.py (reference/wavegan.md 6.1)
-SAMPLE_RATE = 16000
-SLICE_LEN = 16384
-CLASSIFIER_FFT = 1024  # stft(x, 1024, 128, pad_end=True)
-SIMILARITY_FFT = 2048  # stft(x, 2048, 128, pad_end=True)
-FRAME_STEP = 128
-N_MELS = 128
-LOWER_HZ = 40.0
-UPPER_HZ = 7800.0
-LOG_EPS = 1e-6
+__all__ = ["LogMelSpectrogram", "sc09_classifier"]
+
+SLICE_LEN = 16384  # eval/inception/train.py (reference/wavegan.md 6.1)
 BN_MOMENTUM = 0.99  # tf.layers.batch_normalization default
 BN_EPSILON = 1e-3  # tf.layers.batch_normalization default
-
-
-def mel_matrix(fft_length: int = CLASSIFIER_FFT, n_mels: int = N_MELS,
-               sample_rate: int = SAMPLE_RATE, lower_hz: float = LOWER_HZ,
-               upper_hz: float = UPPER_HZ) -> np.ndarray:
-    """``tf.signal.linear_to_mel_weight_matrix`` (HTK mel) as float32 ``[fft/2 + 1, n_mels]``."""
-    with tf.init_scope():
-        weights = tf.signal.linear_to_mel_weight_matrix(
-            num_mel_bins=n_mels,
-            num_spectrogram_bins=fft_length // 2 + 1,
-            sample_rate=sample_rate,
-            lower_edge_hertz=lower_hz,
-            upper_edge_hertz=upper_hz,
-        )
-        return np.asarray(weights, np.float32)
-
-
-def log_mel_features(
-    waves,
-    fft_length: int = CLASSIFIER_FFT,
-    frame_step: int = FRAME_STEP,
-    n_mels: int = N_MELS,
-    sample_rate: int = SAMPLE_RATE,
-    lower_hz: float = LOWER_HZ,
-    upper_hz: float = UPPER_HZ,
-    log_eps: float = LOG_EPS,
-    weights: np.ndarray | None = None,
-) -> tf.Tensor:
-    """``log(mel(|STFT|) + eps)`` exactly as the reference evaluation scripts.
-
-    The STFT uses a periodic Hann window of ``fft_length`` samples, hop ``frame_step`` and end
-    padding (``ceil(samples / frame_step)`` frames).
-
-    Args:
-        waves: float ``[batch, samples]`` (16384 for SC09).
-        fft_length: window and FFT length (1024 for the classifier, 2048 for |D|).
-        frame_step: hop (128).
-        n_mels, sample_rate, lower_hz, upper_hz: mel filterbank (128, 16 kHz, 40-7800 Hz).
-        log_eps: added before the log (1e-6).
-        weights: a precomputed :func:`mel_matrix` (optional; must match the settings).
-
-    Returns:
-        float32 ``[batch, frames, n_mels]``; ``[batch, 128, 128]`` for 16384 samples.
-    """
-    x = tf.convert_to_tensor(waves, tf.float32)
-    if weights is None:
-        weights = mel_matrix(fft_length, n_mels, sample_rate, lower_hz, upper_hz)
-    spec = tf.signal.stft(x, fft_length, frame_step, pad_end=True)  # periodic Hann (even N)
-    mel = tf.tensordot(tf.abs(spec), tf.constant(weights), axes=1)
-    return tf.math.log(mel + log_eps)
 
 
 @keras.saving.register_keras_serializable(package="tfaudiogan")
@@ -98,7 +52,7 @@ class LogMelSpectrogram(keras.layers.Layer):
     """Keras layer: waveform ``[batch, samples]`` -> log-mel ``[batch, frames, n_mels]``.
 
     No weights; the output is gradient-stopped (``tf.stop_gradient`` in the reference).
-    Arguments as :func:`log_mel_features`.
+    Arguments as :func:`tfaudiogan.audio.log_mel.log_mel_features`.
     """
 
     def __init__(self, fft_length: int = CLASSIFIER_FFT, frame_step: int = FRAME_STEP,
@@ -123,9 +77,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         return tf.stop_gradient(feats)
 
     def compute_output_shape(self, input_shape):
-        n = input_shape[-1]
-        frames = None if n is None else -(-n // self.frame_step)
-        return (input_shape[0], frames, self.n_mels)
+        return (input_shape[0], log_mel_frames(input_shape[-1], self.frame_step), self.n_mels)
 
     def get_config(self):
         config = super().get_config()
@@ -177,7 +129,7 @@ def sc09_classifier(
     Raises:
         ValueError: the front-end's frames or mel bins are not divisible by ``2**n_blocks``.
     """
-    frames = -(-int(slice_len) // int(frame_step))
+    frames = log_mel_frames(int(slice_len), int(frame_step))
     factor = 2**n_blocks
     if frames % factor or n_mels % factor:
         raise ValueError(

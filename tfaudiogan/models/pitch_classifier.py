@@ -18,12 +18,11 @@ Why this design:
 * Pitch is a frequency-axis quantity, so the front-end is log-frequency (constant-Q-like):
   a semitone is always 2 bins, a transposition is a shift and the harmonic pattern of a note
   (octave = 24 bins, twelfth = 38 bins) has the same shape at every pitch, which
-  convolutions along frequency exploit. The filterbank is a set of triangles on the STFT
-  (:func:`log_frequency_matrix`) so no CQT library is needed at run time.
-* 4096-point frames (3.9 Hz bins) resolve the harmonics of low notes: MIDI 24 is 32.7 Hz
-  and a semitone there is 1.9 Hz, so the fundamental alone cannot be resolved, but its
-  higher partials can; triangles narrower than 1.5 FFT bins are widened (the same minimum
-  band width rule as GANSynth's mel matrix, gansynth.md 1.3).
+  convolutions along frequency exploit. The filterbank and the normalised spectrogram are
+  signal processing and live in :mod:`tfaudiogan.audio.log_frequency`
+  (:func:`~tfaudiogan.audio.log_frequency.log_frequency_matrix`,
+  :func:`~tfaudiogan.audio.log_frequency.log_frequency_features`, where the choice of
+  4096-point frames is explained); :class:`LogFrequencySpectrogram` is the Keras layer.
 * Per-note max normalisation makes the input independent of velocity/loudness; pitch
   does not depend on level.
 * Pooling only over time keeps the full frequency resolution to the end; the time mean
@@ -40,73 +39,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["LogFrequencySpectrogram", "class_to_pitch", "feature_model", "log_frequency_matrix",
-           "pitch_classifier", "pitch_to_class"]
+from tfaudiogan.audio.log_frequency import (
+    BINS_PER_SEMITONE,
+    FFT_LENGTH,
+    FRAME_STEP,
+    LOG_FLOOR,
+    MIN_MIDI,
+    MIN_WIDTH_BINS,
+    N_BINS,
+    SAMPLE_RATE,
+    log_frequency_features,
+    log_frequency_frames,
+    log_frequency_matrix,
+)
 
-SAMPLE_RATE = 16000  # NSynth (gansynth.md section 3)
-AUDIO_LENGTH = 64000  # NSynth: 4 s notes
+__all__ = ["LogFrequencySpectrogram", "class_to_pitch", "feature_model", "pitch_classifier",
+           "pitch_to_class"]
+
+AUDIO_LENGTH = 64000  # NSynth: 4 s notes at 16 kHz (gansynth.md section 3)
 MIN_PITCH, MAX_PITCH = 24, 84  # GANSynth subset pitch range -> 61 classes (gansynth.md 3)
-FFT_LENGTH = 4096  # [chosen] 3.9 Hz bins: resolves the partials of the lowest notes
-FRAME_STEP = 1024  # [chosen] 64 ms hop; 59 frames per note
-MIN_MIDI = 21.0  # [chosen] lowest bin centre (A0, 27.5 Hz), below the lowest class
-BINS_PER_SEMITONE = 2  # [chosen]
-N_BINS = 192  # [chosen] 8 octaves: MIDI 21 .. 116.5 (6.6 kHz), below Nyquist
-MIN_WIDTH_BINS = 1.5  # [chosen] as GANSynth's mel matrix minimum width of 1.5 FFT bins
-LOG_FLOOR = 12.0  # [chosen] natural-log range kept below each note's peak (~104 dB)
-LOG_EPS = 1e-6  # as GANSynth's _safe_log (gansynth.md 1.2)
-
-
-def midi_to_hz(midi):
-    """Equal temperament, A4 = MIDI 69 = 440 Hz."""
-    return 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
-
-
-def log_frequency_matrix(sample_rate: int = SAMPLE_RATE, fft_length: int = FFT_LENGTH,
-                         min_midi: float = MIN_MIDI, bins_per_semitone: int = BINS_PER_SEMITONE,
-                         n_bins: int = N_BINS, min_width_bins: float = MIN_WIDTH_BINS
-                         ) -> np.ndarray:
-    """A constant-Q-like filterbank on STFT bins: unit-area triangles on a semitone grid.
-
-    Band ``j`` is centred at MIDI ``min_midi + j / bins_per_semitone`` and its triangle
-    reaches the neighbouring centres (half-width = one bin step in log frequency). Where that
-    half-width is less than ``min_width_bins`` STFT bins it is widened to that (low notes), so
-    every band covers at least one STFT bin. Each column sums to 1, so a band reads the
-    average magnitude in its range.
-
-    Args:
-        sample_rate: Hz.
-        fft_length: STFT size; the matrix has ``fft_length // 2 + 1`` rows.
-        min_midi: MIDI number of band 0.
-        bins_per_semitone: band density (2 = 24 bins per octave).
-        n_bins: number of bands; the highest centre must lie below Nyquist.
-        min_width_bins: minimum triangle half-width, in STFT bins.
-
-    Returns:
-        float32 ``[fft_length // 2 + 1, n_bins]``.
-
-    Raises:
-        ValueError: the highest band is not below Nyquist, or a non-positive size.
-    """
-    if n_bins < 1 or bins_per_semitone < 1 or fft_length < 2:
-        raise ValueError("n_bins, bins_per_semitone and fft_length must be positive")
-    step = 1.0 / bins_per_semitone
-    centres_midi = min_midi + step * np.arange(n_bins)
-    centres = midi_to_hz(centres_midi)
-    if midi_to_hz(centres_midi[-1] + step) >= sample_rate / 2:
-        raise ValueError(f"the top band (MIDI {centres_midi[-1]:.1f}) reaches Nyquist; "
-                         "use fewer bins or a higher sample rate")
-    lower = midi_to_hz(centres_midi - step)
-    upper = midi_to_hz(centres_midi + step)
-    bin_hz = sample_rate / fft_length
-    min_half = min_width_bins * bin_hz
-    lower = np.minimum(lower, centres - min_half)
-    upper = np.maximum(upper, centres + min_half)
-    freqs = np.arange(fft_length // 2 + 1)[:, None] * bin_hz
-    rise = (freqs - lower) / (centres - lower)
-    fall = (upper - freqs) / (upper - centres)
-    weights = np.maximum(0.0, np.minimum(rise, fall))
-    weights /= weights.sum(axis=0, keepdims=True)
-    return weights.astype(np.float32)
 
 
 def pitch_to_class(pitch, min_pitch: int = MIN_PITCH, max_pitch: int = MAX_PITCH) -> np.ndarray:
@@ -129,8 +80,9 @@ class LogFrequencySpectrogram(keras.layers.Layer):
     """Waveform ``[batch, samples]`` -> normalised log-frequency spectrogram
     ``[batch, frames, bins]``.
 
-    ``y = max(log(F |STFT| + eps) - max_over_note, -log_floor) * 2 / log_floor + 1`` in [-1, 1],
-    with ``F`` from :func:`log_frequency_matrix`. No weights; gradient-stopped.
+    ``y = max(log(F |STFT| + eps) - max_over_note, -log_floor) * 2 / log_floor + 1`` in [-1, 1]
+    (:func:`tfaudiogan.audio.log_frequency.log_frequency_features`, with ``F`` from
+    :func:`tfaudiogan.audio.log_frequency.log_frequency_matrix`). No weights; gradient-stopped.
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE, fft_length: int = FFT_LENGTH,
@@ -148,16 +100,11 @@ class LogFrequencySpectrogram(keras.layers.Layer):
                                             self.min_width_bins)
 
     def call(self, waves):
-        x = tf.convert_to_tensor(waves, tf.float32)
-        spec = tf.abs(tf.signal.stft(x, self.fft_length, self.frame_step))  # periodic Hann
-        logspec = tf.math.log(tf.tensordot(spec, tf.constant(self._matrix), axes=1) + LOG_EPS)
-        peak = tf.reduce_max(logspec, axis=[1, 2], keepdims=True)
-        rel = tf.maximum(logspec - peak, -self.log_floor)
-        return tf.stop_gradient(rel * (2.0 / self.log_floor) + 1.0)
+        return tf.stop_gradient(log_frequency_features(
+            waves, self.fft_length, self.frame_step, self.log_floor, weights=self._matrix))
 
     def compute_output_shape(self, input_shape):
-        n = input_shape[-1]
-        frames = None if n is None else 1 + (n - self.fft_length) // self.frame_step
+        frames = log_frequency_frames(input_shape[-1], self.fft_length, self.frame_step)
         return (input_shape[0], frames, self.n_bins)
 
     def get_config(self):
@@ -197,7 +144,7 @@ def pitch_classifier(n_classes: int = MAX_PITCH - MIN_PITCH + 1,
     Raises:
         ValueError: too few frames for the time pooling.
     """
-    frames = 1 + (audio_length - fft_length) // frame_step
+    frames = log_frequency_frames(audio_length, fft_length, frame_step)
     if frames < 2 ** len(channels):
         raise ValueError(f"{frames} frames cannot be pooled {len(channels)} times; "
                          "use longer audio or fewer conv blocks")

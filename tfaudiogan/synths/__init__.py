@@ -4,15 +4,14 @@ Controls are `[batch, frames, ...]`, audio is `[batch, samples]`. Semantics foll
 magenta/ddsp (reference/ddsp.md section 1); see the submodules for details.
 """
 
+from tfaudiogan.audio.pitch import hz_to_midi, midi_to_hz
 from tfaudiogan.synths.core import (
     DB_RANGE,
     amplitude_to_db,
     db_to_power,
     exp_sigmoid,
     harmonic_sines,
-    hz_to_midi,
     hz_to_unit,
-    midi_to_hz,
     oscillator_bank,
     power_to_db,
     remove_above_nyquist,

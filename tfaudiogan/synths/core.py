@@ -3,7 +3,7 @@
 Semantics and constants follow magenta/ddsp `core.py` as documented in
 `reference/ddsp.md` section 1 (clean-room re-implementation, no code copied):
 
-* `midi_to_hz(m) = 440 * 2 ** ((m - 69) / 12)`; `hz_to_midi` maps f <= 0 to MIDI 0.
+* `midi_to_hz` / `hz_to_midi` live in `tfaudiogan.audio.pitch` (used here by `unit_to_hz`).
 * `exp_sigmoid(x) = 2 * sigmoid(x) ** ln(10) + 1e-7`, so all amplitudes lie in (1e-7, 2].
 * `power_to_db` (defined in `tfaudiogan.audio.db`, re-exported here) floors the power at
   `10 ** (-range_db / 10)` and the dB at `-range_db`
@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.db import DB_RANGE, amplitude_to_db, db_to_power, power_to_db, safe_log
+from tfaudiogan.audio.pitch import hz_to_midi, midi_to_hz
 
 __all__ = [
     "DB_RANGE",
@@ -44,9 +45,7 @@ __all__ = [
     "exp_sigmoid",
     "fundamental_phase",
     "harmonic_sines",
-    "hz_to_midi",
     "hz_to_unit",
-    "midi_to_hz",
     "oscillator_bank",
     "power_to_db",
     "remove_above_nyquist",
@@ -73,23 +72,6 @@ def safe_divide(numerator, denominator, eps: float = 1e-7) -> tf.Tensor:
     """`numerator / denominator` with a zero denominator replaced by `eps` (ddsp semantics)."""
     denominator = _f32(denominator)
     return _f32(numerator) / tf.where(tf.equal(denominator, 0.0), eps, denominator)
-
-
-def midi_to_hz(notes, midi_zero_silence: bool = False) -> tf.Tensor:
-    """`440 * 2 ** ((notes - 69) / 12)`; with `midi_zero_silence`, MIDI <= 0 maps to 0 Hz."""
-    notes = _f32(notes)
-    hz = 440.0 * tf.pow(2.0, (notes - 69.0) / 12.0)
-    if midi_zero_silence:
-        hz = tf.where(notes <= 0.0, 0.0, hz)
-    return hz
-
-
-def hz_to_midi(frequencies) -> tf.Tensor:
-    """`12 * (log2 f - log2 440) + 69`, with f <= 0 mapped to MIDI 0 (finite gradients)."""
-    frequencies = _f32(frequencies)
-    log2_f = safe_log(frequencies) / math.log(2.0)
-    notes = 12.0 * (log2_f - math.log2(440.0)) + 69.0
-    return tf.where(frequencies <= 0.0, 0.0, notes)
 
 
 def unit_to_hz(unit, hz_min, hz_max, clip: bool = False) -> tf.Tensor:

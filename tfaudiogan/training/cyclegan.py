@@ -17,10 +17,9 @@ import tensorflow as tf
 
 from tfaudiogan import data
 from tfaudiogan.audio.chunking import translate_frames, translate_waveform
-from tfaudiogan.audio.representations import CycleGANSpectrogram
+from tfaudiogan.audio.representations import CycleGANSpectrogram, spectrogram_from_config
 from tfaudiogan.configs.cyclegan import CycleGANConfig
 from tfaudiogan.data.pipelines import spectrogram_crops, unaligned_pairs
-from tfaudiogan.export.cyclegan import representation_from_config
 from tfaudiogan.gans.cyclegan import CycleGAN
 from tfaudiogan.metrics import mean_relative_cycle_loss
 from tfaudiogan.models import cyclegan as networks
@@ -33,7 +32,7 @@ from tfaudiogan.training.strategy import get_strategy
 def representation(config: CycleGANConfig) -> CycleGANSpectrogram:
     """The magnitude/phase front-end described by ``config.spectrogram`` (the one the export
     uses, so training and serving see the same spectrogram)."""
-    return representation_from_config(config)
+    return spectrogram_from_config(config.spectrogram)
 
 
 def build_networks(config: CycleGANConfig) -> dict[str, keras.Model]:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.models.pitch_classifier import log_frequency_matrix
+from tfaudiogan.audio.log_frequency import log_frequency_matrix
 from tfaudiogan.training.media import write_png
 
 __all__ = ["hsv_to_rgb", "log_frequency_transform", "rainbowgram", "rainbowgram_summary",
