@@ -29,7 +29,7 @@ def rng():
 def smoke_run(tmp_path_factory):
     """One finished, exported smoke-preset run of the main job: (model_dir, metrics)."""
     from tfaudiogan import configs
-    from tfaudiogan.training.cyclegan import run
+    from tfaudiogan.recipes.cyclegan import run
 
     model_dir = tmp_path_factory.mktemp("smoke_run")
     metrics = run(configs.get_preset("cyclegan_irmas", "smoke"), model_dir, strategy="default",
@@ -41,7 +41,7 @@ def smoke_run(tmp_path_factory):
 def tiny_pitch_classifier(tmp_path_factory):
     """Run directory holding an untrained smoke-size ``pitch_classifier.keras`` (1 s input)."""
     from tfaudiogan.configs.pitch_classifier import smoke
-    from tfaudiogan.training.pitch_classifier import MODEL_FILE, build_classifier
+    from tfaudiogan.recipes.pitch_classifier import MODEL_FILE, build_classifier
 
     folder = tmp_path_factory.mktemp("pitch_classifier")
     build_classifier(smoke()).save(folder / MODEL_FILE)

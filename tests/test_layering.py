@@ -2,8 +2,9 @@
 
 audio (the signal-processing base), layers, configs and losses import no other subpackage;
 synths build on audio; models on those; gans on models and losses; data, metrics, export and
-generation never import gans or training; training may use everything below experiments and
-the cli.
+generation never import gans or training; training (the driver and its callbacks) may use
+everything below; recipes (one per family) use training too; experiments pair a config family
+with a recipe; the cli uses what a trained model needs, never training or recipes.
 """
 
 import ast
@@ -22,8 +23,10 @@ ALLOWED = {
     "metrics": {"audio", "models"},
     "generation": {"audio"},
     "export": BASE | {"synths", "models"},
-    "training": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation"},
-    "experiments": {"configs", "training"},
+    "training": {"audio", "configs"},
+    "recipes": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation",
+                       "training"},
+    "experiments": {"configs", "training", "recipes"},
     "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation"},
 }
 

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan import configs
-from tfaudiogan.training import cyclegan as cyclegan_training
+from tfaudiogan.recipes import cyclegan as cyclegan_training
 
 
 class _StepTimes(keras.callbacks.Callback):

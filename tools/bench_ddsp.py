@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 
 from tfaudiogan import configs  # noqa: E402
 from tfaudiogan.configs.ddsp_gan import FAMILY  # noqa: E402
-from tfaudiogan.training import ddsp_gan as training  # noqa: E402
+from tfaudiogan.recipes import ddsp_gan as training  # noqa: E402
 
 BATCH = 8
 SECONDS = 4.0

@@ -34,7 +34,7 @@ from tfaudiogan.audio.gansynth import denormalise  # noqa: E402
 from tfaudiogan.configs import gansynth as presets  # noqa: E402
 from tfaudiogan.gans.progressive import new_alpha, stage_networks  # noqa: E402
 from tfaudiogan.models.gansynth import stage_shape  # noqa: E402
-from tfaudiogan.training import gansynth as training  # noqa: E402
+from tfaudiogan.recipes import gansynth as training  # noqa: E402
 
 G_MAC_PER_NOTE = 14.2e9  # reference/gansynth.md 2.4: final-stage H generator, per sample
 NOTE_SECONDS = 4.0

@@ -12,7 +12,7 @@ import soundfile as sf
 from tests.processes import kill_after_first_epoch
 from tfaudiogan import configs
 from tfaudiogan.configs.cyclegan import FAMILY_IRMAS, FAMILY_MUSIC_STYLE
-from tfaudiogan.training.cyclegan import run
+from tfaudiogan.recipes.cyclegan import run
 from tfaudiogan.training.strategy import new_mirrored_strategy
 
 SMOKE = configs.get_preset(FAMILY_IRMAS, "smoke")  # also what the smoke_run fixture trained
@@ -21,7 +21,7 @@ SMOKE = configs.get_preset(FAMILY_IRMAS, "smoke")  # also what the smoke_run fix
 def test_run_directory_layout(smoke_run):
     model_dir, _ = smoke_run
     for name in ("config.json", "run.log", "metrics.json", "generators/gen_ab.keras",
-                 "checkpoints/cyclegan-002.weights.h5"):
+                 "checkpoints/cyclegan-0002.weights.h5"):
         assert (model_dir / name).exists(), name
     assert not (model_dir / "backup").exists()  # removed once training finished
     assert any((model_dir / "tensorboard").rglob("events.out.tfevents*"))

@@ -15,7 +15,7 @@ from tfaudiogan.configs.ddsp_gan import FAMILY
 from tfaudiogan.data.nsynth import write_tfrecord
 from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 from tfaudiogan.export.ddsp import generate
-from tfaudiogan.training.ddsp_gan import run
+from tfaudiogan.recipes.ddsp_gan import run
 
 SMOKE = configs.get_preset(FAMILY, "smoke")
 
@@ -29,7 +29,7 @@ def smoke_run(tmp_path_factory):
 def test_run_directory_samples_and_plots(smoke_run):
     model_dir, metrics = smoke_run
     for name in ("config.json", "run.log", "metrics.json", "generator.keras",
-                 "checkpoints/ddsp_gan-002.weights.h5"):
+                 "checkpoints/ddsp_gan-0002.weights.h5"):
         assert (model_dir / name).exists(), name
     assert not (model_dir / "backup").exists()
     folder = model_dir / "samples" / "epoch_0002"

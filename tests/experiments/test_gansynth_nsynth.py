@@ -9,14 +9,21 @@ import keras
 import pytest
 
 from tfaudiogan.configs import gansynth as presets
-from tfaudiogan.training import gansynth as training
+from tfaudiogan.recipes import gansynth as training
 
 
-class _Kill(keras.callbacks.Callback):
-    """Stops the run after the first epoch of stage 1 (after BackupAndRestore saved it)."""
+class _KillInStage1(keras.callbacks.Callback):
+    """Stops the run after the first epoch of stage 1, the second fit (after BackupAndRestore,
+    an earlier callback, saved it)."""
+
+    fits = 0
+
+    def on_train_begin(self, logs=None):
+        self.fits += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        raise KeyboardInterrupt("simulated kill")
+        if self.fits == 2:
+            raise KeyboardInterrupt("simulated kill")
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +32,7 @@ def resumed_run(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("gansynth")
     config = presets.smoke()
     with pytest.raises(KeyboardInterrupt):
-        training.run(config, model_dir, export=False,
-                     extra_callbacks=lambda stage: [_Kill()] if stage == 1 else [])
+        training.run(config, model_dir, export=False, extra_callbacks=[_KillInStage1()])
     interrupted = {
         "state": json.loads((model_dir / "state.json").read_text()),
         "backup": (model_dir / "stages" / "stage_01" / "backup").exists(),

@@ -13,7 +13,7 @@ import pytest
 from tfaudiogan import configs
 from tfaudiogan.configs.pitch_classifier import FAMILY
 from tfaudiogan.data.nsynth import write_tfrecord
-from tfaudiogan.training.pitch_classifier import MODEL_FILE, load_classifier, run
+from tfaudiogan.recipes.pitch_classifier import MODEL_FILE, load_classifier, run
 
 SMOKE = configs.get_preset(FAMILY, "smoke")
 
@@ -27,7 +27,7 @@ def smoke_run(tmp_path_factory):
 def test_smoke_run_writes_model_and_metrics(smoke_run):
     model_dir, metrics = smoke_run
     for name in ("config.json", "run.log", "metrics.json", MODEL_FILE,
-                 "checkpoints/pitch_classifier-002.weights.h5"):
+                 "checkpoints/pitch_classifier-0002.weights.h5"):
         assert (model_dir / name).exists(), name
     stored = json.loads((model_dir / "metrics.json").read_text())
     assert stored["evaluation"]["notes"] == SMOKE.data.synthetic_validation

@@ -22,8 +22,8 @@ from tfaudiogan import configs
 from tfaudiogan.configs.wavegan import FAMILY_SPECGAN, FAMILY_WAVEGAN
 from tfaudiogan.experiments import common
 from tfaudiogan.models import wavegan as networks
-from tfaudiogan.training import sc09_eval
-from tfaudiogan.training import wavegan as training
+from tfaudiogan.recipes import sc09_eval
+from tfaudiogan.recipes import wavegan as training
 
 FLAGS = flags.FLAGS
 

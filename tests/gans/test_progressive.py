@@ -11,7 +11,7 @@ from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers.fade_in import upscale
 from tfaudiogan.losses import gradient_penalty
 from tfaudiogan.models import gansynth as networks
-from tfaudiogan.training import gansynth as training
+from tfaudiogan.recipes import gansynth as training
 from tfaudiogan.training.strategy import new_mirrored_strategy
 
 KW = dict(latent_size=8, num_pitches=61, start_shape=(2, 16), num_resolutions=2,

@@ -8,15 +8,17 @@ from tfaudiogan.layers.fade_in import (
     DiscriminatorFade,
     GeneratorFade,
     alpha_from_progress,
-    compute_progress,
     discriminator_alpha,
     downscale,
     generator_alpha,
+    progress_from_alpha,
+    upscale,
+)
+from tfaudiogan.layers.progressive_schedule import (
+    compute_progress,
     is_transition_stage,
     num_stages,
-    progress_from_alpha,
     stage_num_blocks,
-    upscale,
 )
 
 PHASE = 800_000  # stable = transition images per phase (mel_prog_hires)

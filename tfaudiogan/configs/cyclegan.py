@@ -88,7 +88,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Loop settings (tfaudiogan.training.cyclegan)."""
+    """Loop settings (tfaudiogan.recipes.cyclegan)."""
 
     batch_size: int = 2  # [seed002] "batch size of 2 training examples" ([ref] uses 1)
     crop_frames: int = 256  # [ref] 256x256 training crops; 256 frames ~ 1.3 s at hop 127

@@ -96,7 +96,7 @@ class DDSPGANConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     # issue 5: the NSynth pitch-classifier metrics (IS, PE, FD, NDB/JSD; PA when
-    # pitch-conditioned), computed as for GANSynth (training/pitch_metrics.py).
+    # pitch-conditioned), computed as for GANSynth (recipes/pitch_metrics.py).
     eval: PitchMetricsConfig = field(default_factory=preset_metrics)
 
 

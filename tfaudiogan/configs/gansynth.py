@@ -92,7 +92,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The progressive schedule, counted in images (tfaudiogan.training.gansynth)."""
+    """The progressive schedule, counted in images (tfaudiogan.recipes.gansynth)."""
 
     batch_size: int = 8  # [cfg] batch_size_schedule [8] at every resolution
     stable_images: int = 800_000  # [cfg] stable_stage_num_images

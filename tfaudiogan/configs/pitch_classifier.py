@@ -56,7 +56,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Loop settings (tfaudiogan.training.pitch_classifier)."""
+    """Loop settings (tfaudiogan.recipes.pitch_classifier)."""
 
     batch_size: int = 64  # [chosen]
     epochs: int = 20  # [chosen]
@@ -70,7 +70,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class PitchMetricsConfig:
-    """Scoring generated notes with a trained classifier (tfaudiogan.training.pitch_metrics).
+    """Scoring generated notes with a trained classifier (tfaudiogan.recipes.pitch_metrics).
 
     GANSynth and the DDSP-GAN carry this as their ``eval`` section. Changing it does not change
     training, so a finished run can be re-scored with ``--set eval.classifier=PATH``.

@@ -112,7 +112,7 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Loop settings (tfaudiogan.training.wavegan)."""
+    """Loop settings (tfaudiogan.recipes.wavegan)."""
 
     batch_size: int = 64  # [W 4.2] train_batch_size 64
     # [W 4.2] ~200k G steps at batch 64 x 5 D updates = 64e6 clips, ~3,440 passes over the
@@ -238,7 +238,7 @@ class ClassifierDataConfig:
 
 @dataclass(frozen=True)
 class ClassifierTrainConfig:
-    """Loop settings (tfaudiogan.training.classifier)."""
+    """Loop settings (tfaudiogan.recipes.sc09_classifier)."""
 
     batch_size: int = 64  # [W 6.1] batch 64
     # [W 6.1] the released checkpoint is best_acc-103005: ~103k steps at batch 64, i.e. about

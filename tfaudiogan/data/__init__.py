@@ -28,6 +28,7 @@ from tfaudiogan.data.nsynth import (
     gansynth_filter,
     nsynth_dataset,
     pitch_histogram,
+    pitch_labelled,
     write_json_wav,
     write_tfrecord,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "gansynth_filter",
     "nsynth_dataset",
     "pitch_histogram",
+    "pitch_labelled",
     "synthetic_notes",
     "write_json_wav",
     "write_tfrecord",

@@ -302,6 +302,14 @@ def nsynth_dataset(data_dir: str | os.PathLike, split: str = "train", *, layout:
     return ds.map(outputs, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def pitch_labelled(notes: tf.data.Dataset, min_pitch: int, max_pitch: int) -> tf.data.Dataset:
+    """Notes of :func:`nsynth_dataset` with a pitch in ``[min_pitch, max_pitch]`` as
+    ``(audio [audio_length], pitch - min_pitch)``: the class index of GANSynth's conditioning
+    and of the pitch classifier."""
+    notes = notes.filter(lambda e: (e["pitch"] >= min_pitch) & (e["pitch"] <= max_pitch))
+    return notes.map(lambda e: (e["audio"], e["pitch"] - min_pitch))
+
+
 def pitch_histogram(data: tf.data.Dataset | Iterable[int], num_pitches: int = 128) -> np.ndarray:
     """Counts of each MIDI pitch: GANSynth draws fake pitches from the train histogram.
 

@@ -8,7 +8,7 @@ See experiments/cyclegan_irmas.md for the published numbers and what this code m
 
 from tfaudiogan.configs.cyclegan import FAMILY_IRMAS
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.cyclegan import run
+from tfaudiogan.recipes.cyclegan import run
 
 if __name__ == "__main__":
     launch(FAMILY_IRMAS, run)

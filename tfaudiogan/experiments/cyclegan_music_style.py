@@ -9,7 +9,7 @@ See experiments/cyclegan_music_style.md.
 
 from tfaudiogan.configs.cyclegan import FAMILY_MUSIC_STYLE
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.cyclegan import run
+from tfaudiogan.recipes.cyclegan import run
 
 if __name__ == "__main__":
     launch(FAMILY_MUSIC_STYLE, run)

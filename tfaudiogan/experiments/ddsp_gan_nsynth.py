@@ -8,7 +8,7 @@ See experiments/ddsp_gan_nsynth.md for the seed's claims and what this code meas
 
 from tfaudiogan.configs.ddsp_gan import FAMILY
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.ddsp_gan import run
+from tfaudiogan.recipes.ddsp_gan import run
 
 if __name__ == "__main__":
     launch(FAMILY, run)

@@ -9,7 +9,7 @@ See experiments/gansynth_nsynth.md for the published numbers and what this code 
 from tfaudiogan.configs import gansynth as _presets  # noqa: F401  (registers the presets)
 from tfaudiogan.configs.gansynth import FAMILY
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.gansynth import run
+from tfaudiogan.recipes.gansynth import run
 
 if __name__ == "__main__":
     launch(FAMILY, run)

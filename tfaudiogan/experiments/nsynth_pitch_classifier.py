@@ -8,7 +8,7 @@ See experiments/nsynth_pitch_classifier.md for the design and what this code mea
 
 from tfaudiogan.configs.pitch_classifier import FAMILY
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.pitch_classifier import run
+from tfaudiogan.recipes.pitch_classifier import run
 
 if __name__ == "__main__":
     launch(FAMILY, run)

@@ -10,7 +10,7 @@ Writes ``<model_dir>/classifier.keras``; point the GAN runs at it with
 
 from tfaudiogan.configs.wavegan import FAMILY_CLASSIFIER
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.classifier import run
+from tfaudiogan.recipes.sc09_classifier import run
 
 if __name__ == "__main__":
     launch(FAMILY_CLASSIFIER, run)

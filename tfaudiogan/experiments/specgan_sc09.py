@@ -14,7 +14,7 @@ from absl import flags
 
 from tfaudiogan.configs.wavegan import FAMILY_SPECGAN
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.wavegan import compute_run_moments, run
+from tfaudiogan.recipes.wavegan import compute_run_moments, run
 
 flags.DEFINE_boolean("moments_only", False, "Compute and save the SpecGAN moments of the "
                      "training data beside the run (moments.npz), then exit.")

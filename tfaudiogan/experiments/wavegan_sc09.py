@@ -10,7 +10,7 @@ and what this code measured.
 
 from tfaudiogan.configs.wavegan import FAMILY_WAVEGAN
 from tfaudiogan.experiments.common import launch
-from tfaudiogan.training.wavegan import run
+from tfaudiogan.recipes.wavegan import run
 
 if __name__ == "__main__":
     launch(FAMILY_WAVEGAN, run)

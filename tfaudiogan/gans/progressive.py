@@ -20,7 +20,8 @@ import tensorflow as tf
 
 from tfaudiogan.audio.gansynth import denormalise, normalise
 from tfaudiogan.gans.base import GANModel
-from tfaudiogan.layers.fade_in import alpha_from_progress, compute_progress, stage_num_blocks
+from tfaudiogan.layers.fade_in import alpha_from_progress
+from tfaudiogan.layers.progressive_schedule import compute_progress, stage_num_blocks
 from tfaudiogan.losses import (
     gradient_penalty,
     num_replicas,

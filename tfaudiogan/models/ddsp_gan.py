@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio import features
+from tfaudiogan.audio.pitch import midi_to_hz
 from tfaudiogan.models.cppn import CPPN
 from tfaudiogan.synths import core
 from tfaudiogan.synths.harmonic import Harmonic, normalize_harmonics
@@ -218,7 +219,7 @@ class F0Head(keras.layers.Layer):
         if pitch is None:
             return core.unit_to_hz(tf.sigmoid(logits), self.f0_min, self.f0_max)
         centre = tf.reshape(tf.cast(pitch, tf.float32), [-1, 1, 1])
-        return core.midi_to_hz(centre + self.max_bend * tf.tanh(logits))
+        return midi_to_hz(centre + self.max_bend * tf.tanh(logits))
 
     def compute_output_shape(self, logits_shape, *args):
         return tuple(logits_shape)

@@ -36,13 +36,12 @@ from tfaudiogan.layers.fade_in import (
     Upscale,
     downscale,
     generator_alpha,
-    num_stages,
     progress_from_alpha,
-    stage_num_blocks,
     upscale,
 )
 from tfaudiogan.layers.minibatch_std import MINIBATCH_STDDEV_EPSILON, MinibatchStddev
 from tfaudiogan.layers.pixel_norm import PIXEL_NORM_EPSILON, PixelNorm
+from tfaudiogan.layers.progressive_schedule import num_stages, stage_num_blocks
 
 # Defaults: configs/mel_prog_hires.py (reference/gansynth.md 2.1), the paper's IF-Mel + H model.
 LATENT_SIZE = 256  # latent_vector_size

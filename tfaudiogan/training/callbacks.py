@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.io import save_audio
+from tfaudiogan.training import run_dir
 from tfaudiogan.training.media import spectrogram_image, write_png
 
 log = logging.getLogger(__name__)
@@ -94,3 +95,38 @@ class EpochLog(keras.callbacks.Callback):
         values = ", ".join(f"{k}={float(v):.4f}" for k, v in sorted((logs or {}).items()))
         self.logger.info("epoch %d done in %.1f s: %s", epoch + 1,
                          time.perf_counter() - self._start, values)
+
+
+class PruneCheckpoints(keras.callbacks.Callback):
+    """Keeps only the newest ``keep`` end-of-epoch checkpoints (paper runs have thousands)."""
+
+    def __init__(self, model_dir, prefix: str, keep: int):
+        super().__init__()
+        self.model_dir, self.prefix, self.keep = Path(model_dir), prefix, max(1, int(keep))
+
+    def on_epoch_end(self, epoch, logs=None):
+        for old in run_dir.finished_checkpoints(self.model_dir, self.prefix)[:-self.keep]:
+            old.unlink(missing_ok=True)
+
+
+def loss_curve(history_file) -> dict[str, list[float]]:
+    """Per-epoch values of every session of a run from its CSVLogger file (last row wins).
+
+    Returns:
+        ``{"epoch": [1, 2, ...], name: [value per epoch, ...]}``; empty without the file.
+    """
+    path = Path(history_file)
+    if not path.exists():
+        return {}
+    rows, header = {}, None
+    for parts in (line.split(",") for line in path.read_text().splitlines() if line.strip()):
+        if parts[0] == "epoch":
+            header = parts
+        elif header is not None:  # CSVLogger writes "NA" for absent validation columns
+            rows[int(parts[0])] = {k: float(v) for k, v in zip(header[1:], parts[1:])
+                                   if v != "NA"}
+    epochs = sorted(rows)
+    names = sorted({k for r in rows.values() for k in r})
+    curve = {"epoch": [e + 1 for e in epochs]}
+    curve.update({k: [rows[e].get(k) for e in epochs] for k in names})
+    return curve

@@ -11,7 +11,7 @@ test dependency, so the CQT here is a constant-Q-like filterbank applied to a lo
    frame start to the window centre, so the neighbouring bins of one sinusoid are in phase and
    add up instead of cancelling.
 3. The complex bins are summed with the unit-area triangular weights of
-   :func:`tfaudiogan.models.pitch_classifier.log_frequency_matrix` (``bins_per_semitone`` bands
+   :func:`tfaudiogan.audio.log_frequency.log_frequency_matrix` (``bins_per_semitone`` bands
    per semitone from ``min_midi``; triangles narrower than 1.5 STFT bins are widened, so the
    lowest bands are smoother than a true CQT's).
 4. Brightness: ``20 log10 |band|`` relative to the image's peak, ``db_range`` dB mapped to

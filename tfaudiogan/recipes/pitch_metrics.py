@@ -25,9 +25,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan import data
 from tfaudiogan.configs.pitch_classifier import FAMILY, PitchMetricsConfig
 from tfaudiogan.metrics.gansynth import MIN_PITCH, gansynth_metrics
-from tfaudiogan.training.pitch_classifier import MODEL_FILE, load_classifier
+from tfaudiogan.recipes.pitch_classifier import MODEL_FILE, load_classifier
 
 
 def find_classifier(path: str, logger: logging.Logger) -> keras.Model | None:
@@ -66,9 +67,8 @@ def synthetic_reference(n: int, sample_rate: int, samples: int, pitches, seed: i
         ``(audio [n, samples] float32, pitch [n] int32 MIDI)``. Use a seed other than the
         training notes' so the reference is disjoint from them.
     """
-    from tfaudiogan.data.synthetic_notes import synthetic_notes
-
-    notes = synthetic_notes(n, sample_rate, samples / sample_rate, pitches=pitches, seed=seed)
+    notes = data.load("synthetic_notes", n=n, sample_rate=sample_rate,
+                      seconds=samples / sample_rate, pitches=pitches, seed=seed)
     return np.asarray(notes["audio"], np.float32)[:, :samples], notes["pitch"].astype(np.int32)
 
 
@@ -119,7 +119,7 @@ def score(classifier: keras.Model, fake_audio, fake_pitches, real_audio, real_pi
         config: splits and NDB settings.
 
     The classifier's classes are MIDI 24..84 (class 0 = ``MIN_PITCH``), as trained by
-    training/pitch_classifier.py.
+    recipes/pitch_classifier.py.
 
     Returns:
         ``{"real_data": row, "generated": row, "reference_notes": m, "generated_notes": n}``.

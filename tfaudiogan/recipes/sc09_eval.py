@@ -42,6 +42,7 @@ class Synthesizer:
                  postprocess: Callable | None = None, batch_size: int = 100):
         self.latent_dim = int(latent_dim)
         self.batch_size = max(1, int(batch_size))
+        self.postprocess = postprocess
         self._fn = generator_function(generator, self.latent_dim, postprocess)
 
     def __call__(self, z) -> np.ndarray:

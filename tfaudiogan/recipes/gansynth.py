@@ -2,10 +2,10 @@
 
 After the last stage, ``metrics.json["pitch_metrics"]`` holds the paper's Table 1 columns
 (IS, PA, PE, FD, NDB, JSD) for the EMA generator beside a real-data row, when
-``eval.classifier`` names a trained pitch classifier (see training/pitch_metrics.py).
+``eval.classifier`` names a trained pitch classifier (see recipes/pitch_metrics.py).
 
-``run(config, model_dir, data_dir)`` is what ``python -m tfaudiogan.experiments.gansynth_nsynth``
-calls. Stages (reference/gansynth.md 2.2, ecosystem.md P13): stage ``s`` trains a freshly built
+``python -m tfaudiogan.experiments.gansynth_nsynth`` runs :data:`RECIPE` through the training
+driver (training/driver.py); the stages are its phases. Stages (reference/gansynth.md 2.2, ecosystem.md P13): stage ``s`` trains a freshly built
 stage model (``(s + 1) // 2 + 1`` blocks) on the images ``[start_s, end_s)`` of the schedule,
 starting from the previous stage's weights (generator, discriminator and EMA generator copied
 layer by layer; the new block keeps its initialisation) and fresh Adam optimizers (the reference
@@ -27,16 +27,18 @@ stage's weights.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan import data
+from tfaudiogan.audio.batching import encode_in_batches
 from tfaudiogan.audio.gansynth import (
     GANSynthSpectrogram,
     denormalise,
@@ -45,13 +47,15 @@ from tfaudiogan.audio.gansynth import (
 )
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.gansynth import GANSynthConfig
+from tfaudiogan.export.gansynth import export_gansynth
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
-from tfaudiogan.layers.fade_in import num_stages, upscale
+from tfaudiogan.layers import progressive_schedule
+from tfaudiogan.layers.fade_in import upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
-from tfaudiogan.training import pitch_metrics, rainbowgram, run_dir
-from tfaudiogan.training.callbacks import EpochLog
+from tfaudiogan.recipes import pitch_metrics
+from tfaudiogan.training import driver, rainbowgram
 from tfaudiogan.training.media import spectrogram_image, write_png
-from tfaudiogan.training.strategy import get_strategy
+from tfaudiogan.training.recipe import Phase, Recipe, Run, standard_callbacks
 
 NETWORKS = ("generator", "discriminator", "generator_ema")
 
@@ -71,21 +75,15 @@ def model_kwargs(config: GANSynthConfig) -> dict:
 
 
 def stage_images(config: GANSynthConfig) -> list[tuple[int, int]]:
-    """``[(start, end)]`` images of every stage (reference ``get_stage_info``).
-
-    Stage ``s`` ends at ``(s // 2 + 1) S + ((s + 1) // 2) T``; the last one at ``total_images``.
-    Paper: 0.8M, 1.6M, ..., 9.6M, 11M.
-    """
-    t, n = config.train, num_stages(config.model.num_resolutions)
-    ends = [(s // 2 + 1) * t.stable_images + ((s + 1) // 2) * t.transition_images
-            for s in range(n - 1)]
-    ends.append(max(t.total_images, ends[-1] + 1 if ends else t.total_images))
-    return list(zip([0] + ends[:-1], ends))
+    """``[(start, end)]`` images of every stage of ``config`` (progressive_schedule.py)."""
+    t = config.train
+    return progressive_schedule.stage_images(config.model.num_resolutions, t.stable_images,
+                                             t.transition_images, t.total_images)
 
 
 def check_config(config: GANSynthConfig, rep: GANSynthSpectrogram) -> None:
     """Raises ValueError when the final stage shape differs from the spectrogram shape."""
-    final = stage_shape(num_stages(config.model.num_resolutions) - 1,
+    final = stage_shape(progressive_schedule.num_stages(config.model.num_resolutions) - 1,
                         tuple(config.model.start_shape), config.model.num_resolutions)
     if tuple(final) != tuple(rep.output_shape[:2]):
         raise ValueError(f"the final stage works at {final} but the spectrogram is "
@@ -103,10 +101,9 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
     d, m, s = config.data, config.model, config.spectrogram
     pitches = range(m.min_pitch, m.max_pitch + 1)
     if d.dataset == "synthetic":
-        from tfaudiogan.data.synthetic_notes import synthetic_notes
-
-        notes = synthetic_notes(d.synthetic_notes, s.sample_rate, s.audio_length / s.sample_rate,
-                                pitches=pitches, seed=config.train.seed)
+        notes = data.load("synthetic_notes", n=d.synthetic_notes, sample_rate=s.sample_rate,
+                          seconds=s.audio_length / s.sample_rate, pitches=pitches,
+                          seed=config.train.seed)
         labels = notes["pitch"].astype(np.int32) - m.min_pitch
         counts = np.bincount(labels, minlength=m.num_pitches).astype(np.int64)
         logger.info("%d synthetic notes, pitches %d-%d", len(labels), m.min_pitch, m.max_pitch)
@@ -115,14 +112,11 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
     if data_dir is None:
         raise ValueError("dataset 'nsynth' needs --data_dir (or --preset demo)")
-    from tfaudiogan.data.nsynth import nsynth_dataset, pitch_histogram
-
-    ds = nsynth_dataset(data_dir, "train", layout=d.layout, gansynth_subset=True,
-                        gansynth_splits=d.gansynth_splits or None,
-                        audio_length=s.audio_length, strict=d.strict, log=logger)
-    ds = ds.filter(lambda e: (e["pitch"] >= m.min_pitch) & (e["pitch"] <= m.max_pitch))
-    ds = ds.map(lambda e: (e["audio"], e["pitch"] - m.min_pitch))
-    histogram = pitch_histogram(ds.map(lambda audio, label: label), m.num_pitches)
+    ds = data.pitch_labelled(
+        data.load("nsynth", data_dir, "train", layout=d.layout, gansynth_subset=True,
+                  gansynth_splits=d.gansynth_splits or None, audio_length=s.audio_length,
+                  strict=d.strict, log=logger), m.min_pitch, m.max_pitch)
+    histogram = data.pitch_histogram(ds.map(lambda audio, label: label), m.num_pitches)
     if histogram.sum() == 0:
         raise ValueError(f"no NSynth training notes in '{data_dir}' pass the GANSynth filter")
     logger.info("NSynth GANSynth subset: %d notes", int(histogram.sum()))
@@ -140,8 +134,7 @@ def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
     encode = tf.function(lambda audio: normalise(rep.encode(audio)))
     if config.data.dataset == "synthetic":
         audio, labels = (np.stack(a) for a in zip(*notes.as_numpy_iterator()))
-        specs = np.concatenate([encode(tf.constant(audio[i:i + 8])).numpy()
-                                for i in range(0, len(audio), 8)])
+        specs = encode_in_batches(encode, audio, 8)
         ds = tf.data.Dataset.from_tensor_slices((specs, labels))
         ds = ds.shuffle(len(labels), seed=t.seed).repeat()
         return ds.batch(t.batch_size, drop_remainder=True).prefetch(2)
@@ -220,7 +213,7 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
 
     Fake pitches are drawn from the training histogram ``counts``; the real reference is
     ``2 * eval.notes`` notes (fresh synthetic notes, or shuffled training notes). None when
-    ``eval.classifier`` is off or missing (training/pitch_metrics.py).
+    ``eval.classifier`` is off or missing (recipes/pitch_metrics.py).
     """
     e, m, s = config.eval, config.model, config.spectrogram
     classifier = pitch_metrics.find_classifier(e.classifier, logger)
@@ -288,94 +281,102 @@ def _write_state(model_dir: Path, stage: int, n: int) -> None:
     os.replace(tmp, model_dir / "state.json")
 
 
-def run(config: GANSynthConfig, model_dir, data_dir=None, strategy="default",
-        export: bool = True, extra_callbacks=None) -> dict:
-    """Trains every remaining stage (resuming), writes samples and metrics, optionally exports.
+class GANSynthRecipe(Recipe):
+    """Progressive GANSynth for the training driver: one phase per stage (module docstring)."""
 
-    Args:
-        config: the experiment config.
-        model_dir: run directory (re-running the same command resumes).
-        data_dir: NSynth root (``data.dataset == "nsynth"``).
-        strategy: strategy name or a ``tf.distribute.Strategy``.
-        export: write the SavedModel + TFLite ``generate`` export at the end.
-        extra_callbacks: optional ``stage -> list of callbacks`` (tests, custom logging).
+    config_cls = GANSynthConfig
 
-    Returns:
-        The metrics dict also written to ``model_dir/metrics.json``.
-    """
-    model_dir = Path(model_dir)
-    config = run_dir.prepare(model_dir, config, GANSynthConfig)
-    logger = run_dir.run_logger(model_dir)
-    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    keras.utils.set_random_seed(config.train.seed)
-    rep = representation(config)
-    check_config(config, rep)
-    notes, counts = load_notes(config, data_dir, logger)
-    dataset = training_dataset(notes, rep, config)
-    global_batch = config.train.batch_size
-    if global_batch % strategy.num_replicas_in_sync:
-        raise ValueError(f"batch_size {global_batch} is not divisible by "
-                         f"{strategy.num_replicas_in_sync} replicas")
-    bounds = stage_images(config)
-    n = len(bounds)
-    metrics_path = model_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {"stages": {}}
-    gan = None
-    for stage, (start, end) in enumerate(bounds):
-        folder = stage_dir(model_dir, stage)
-        if stage_finished(model_dir, stage):
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_state(model_dir, stage, n)
-        steps = math.ceil((end - start) / global_batch)
-        per_epoch = max(1, min(config.train.steps_per_epoch, steps))
-        epochs = math.ceil(steps / per_epoch)
-        with strategy.scope():
-            gan = build_stage(config, stage, counts, start)
-            if (folder / "backup").exists():
-                logger.info("stage %d: resuming from its backup", stage)
-            elif stage > 0:
-                load_previous(config, gan, model_dir, stage)
-        logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d", stage,
-                    n - 1, "transition" if stage % 2 else "stable", gan.num_blocks,
-                    stage_shape(stage, tuple(config.model.start_shape),
-                                config.model.num_resolutions), start, end, epochs * per_epoch,
-                    global_batch)
-        callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), EpochLog(logger),
-                     keras.callbacks.TensorBoard(str(model_dir / "tensorboard" / f"stage_{stage:02d}"))]
-        callbacks += list(extra_callbacks(stage) if extra_callbacks else [])
-        t0 = time.perf_counter()
-        history = gan.fit(dataset, epochs=epochs, steps_per_epoch=per_epoch,
-                          callbacks=callbacks, verbose=0)
-        seconds = time.perf_counter() - t0
-        save_stage(gan, folder)
-        write_samples(gan, rep, config, model_dir / "samples" / f"stage_{stage:02d}",
-                      tensorboard_dir=model_dir / "tensorboard", step=stage)
-        metrics["stages"][str(stage)] = {
-            "blocks": gan.num_blocks, "images": [start, end],
-            "images_seen": int(gan.images_seen.numpy()),
-            "d_steps": int(gan.d_optimizer.iterations.numpy()),
-            "g_steps": int(gan.g_optimizer.iterations.numpy()),
-            "seconds_this_session": round(seconds, 2),
-            "final_losses": {k: float(v[-1]) for k, v in history.history.items() if v},
-        }
-        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    _write_state(model_dir, n, n)
-    if gan is None:  # everything was already finished: load the last stage for export
-        with strategy.scope():
-            gan = build_stage(config, n - 1, counts, bounds[-1][1])
+    def load_data(self, run: Run) -> dict:
+        """``{"rep", "notes", "counts", "dataset"}``: front-end, unbatched notes, pitch
+        histogram ``[num_pitches]`` and the repeated training batches."""
+        config = run.config
+        rep = representation(config)
+        check_config(config, rep)
+        notes, counts = load_notes(config, run.data_dir, run.logger)
+        dataset = training_dataset(notes, rep, config)
+        if config.train.batch_size % run.strategy.num_replicas_in_sync:
+            raise ValueError(f"batch_size {config.train.batch_size} is not divisible by "
+                             f"{run.strategy.num_replicas_in_sync} replicas")
+        return {"rep": rep, "notes": notes, "counts": counts, "dataset": dataset}
+
+    def phases(self, run: Run, data):
+        """One phase per unfinished stage; after each, its weights, samples and metrics."""
+        config, model_dir, logger = run.config, run.model_dir, run.logger
+        bounds = stage_images(config)
+        n = len(bounds)
+        metrics = read_metrics(model_dir)
+        for stage, (start, end) in enumerate(bounds):
+            folder = stage_dir(model_dir, stage)
+            if stage_finished(model_dir, stage):
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_state(model_dir, stage, n)
+            steps = math.ceil((end - start) / config.train.batch_size)
+            per_epoch = max(1, min(config.train.steps_per_epoch, steps))
+            epochs = math.ceil(steps / per_epoch)
+            with run.strategy.scope():
+                gan = build_stage(config, stage, data["counts"], start)
+                if (folder / "backup").exists():
+                    logger.info("stage %d: resuming from its backup", stage)
+                elif stage > 0:
+                    load_previous(config, gan, model_dir, stage)
+            logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d",
+                        stage, n - 1, "transition" if stage % 2 else "stable", gan.num_blocks,
+                        stage_shape(stage, tuple(config.model.start_shape),
+                                    config.model.num_resolutions), start, end,
+                        epochs * per_epoch, config.train.batch_size)
+            callbacks = standard_callbacks(
+                run, folder / "backup", None,
+                tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
+                history_file=folder / "history.csv")
+            phase = Phase(gan, data["dataset"], per_epoch, epochs, callbacks, verbose=0)
+            yield phase  # the driver fits it
+            save_stage(gan, folder)
+            write_samples(gan, data["rep"], config, run.samples_dir / f"stage_{stage:02d}",
+                          tensorboard_dir=run.tensorboard_dir, step=stage)
+            metrics["stages"][str(stage)] = {
+                "blocks": gan.num_blocks, "images": [start, end],
+                "images_seen": int(gan.images_seen.numpy()),
+                "d_steps": int(gan.d_optimizer.iterations.numpy()),
+                "g_steps": int(gan.g_optimizer.iterations.numpy()),
+                "seconds_this_session": round(phase.seconds, 2),
+                "final_losses": {k: float(v[-1]) for k, v in phase.history.history.items()
+                                 if v},
+            }
+            driver.write_metrics(run, metrics)
+        _write_state(model_dir, n, n)
+
+    def trained_model(self, run: Run, data, last: Phase | None) -> GANSynth:
+        if last is not None:
+            return last.model
+        n = len(stage_images(run.config))  # every stage was finished before: load the last
+        with run.strategy.scope():
+            gan = build_stage(run.config, n - 1, data["counts"], stage_images(run.config)[-1][1])
         for name in NETWORKS:
-            getattr(gan, name).load_weights(stage_dir(model_dir, n - 1) / f"{name}.weights.h5")
-    gan.generator_ema.save(model_dir / "generator_ema.keras")
-    metrics["pitch_counts"] = [int(c) for c in counts]
-    table = pitch_table(gan, rep, config, notes, counts, logger)
-    if table is not None:
-        metrics["pitch_metrics"] = table
-    if export:
-        from tfaudiogan.export.gansynth import export_gansynth
+            getattr(gan, name).load_weights(stage_dir(run.model_dir, n - 1) / f"{name}.weights.h5")
+        return gan
 
-        paths = export_gansynth(gan.generator_ema, config, model_dir / "export")
-        metrics["export"] = {k: str(v) for k, v in paths.items()}
-        logger.info("exported %s", ", ".join(f"{k}: {v}" for k, v in paths.items()))
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
+    def save(self, run: Run, model: GANSynth) -> None:
+        model.generator_ema.save(run.model_dir / "generator_ema.keras")
+
+    def evaluate(self, run: Run, model: GANSynth, data) -> dict:
+        metrics = read_metrics(run.model_dir)
+        metrics["pitch_counts"] = [int(c) for c in data["counts"]]
+        table = pitch_table(model, data["rep"], run.config, data["notes"], data["counts"],
+                            run.logger)
+        if table is not None:
+            metrics["pitch_metrics"] = table
+        return metrics
+
+    def export(self, run: Run, model: GANSynth, data) -> dict:
+        return export_gansynth(model.generator_ema, run.config, run.model_dir / "export")
+
+
+def read_metrics(model_dir: Path) -> dict:
+    """The run's ``metrics.json`` so far (stage rows of earlier sessions), or a new one."""
+    path = Path(model_dir) / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {"stages": {}}
+
+
+RECIPE = GANSynthRecipe()
+run = functools.partial(driver.run, RECIPE)  # run(config, model_dir, data_dir, strategy, export)

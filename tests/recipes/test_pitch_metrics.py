@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tfaudiogan.configs.pitch_classifier import PitchMetricsConfig
-from tfaudiogan.training import pitch_metrics
+from tfaudiogan.recipes import pitch_metrics
 
 RATE = 16000
 

@@ -1,32 +1,32 @@
-"""CycleGAN instrument translation: config -> data -> networks -> fit -> metrics -> export.
+"""CycleGAN instrument translation's recipe: two domains of clips -> CycleGAN -> cycle loss.
 
-``run(config, model_dir, data_dir)`` is what ``python -m tfaudiogan.experiments.cyclegan_irmas``
-calls. Re-running it with the same arguments resumes from ``backup/`` (epoch and optimizer
-state restored by keras.callbacks.BackupAndRestore).
+``python -m tfaudiogan.experiments.cyclegan_irmas`` (and ``cyclegan_music_style``) run
+:data:`RECIPE` through the training driver (training/driver.py), which owns the run
+directory, resume, callbacks, fit, metrics.json and the export call.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
+import functools
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfaudiogan import data
+from tfaudiogan.audio.batching import encode_in_batches
 from tfaudiogan.audio.chunking import translate_frames, translate_waveform
 from tfaudiogan.audio.representations import CycleGANSpectrogram, spectrogram_from_config
 from tfaudiogan.configs.cyclegan import CycleGANConfig
 from tfaudiogan.data.pipelines import spectrogram_crops, unaligned_pairs
+from tfaudiogan.export.cyclegan import export_translator
 from tfaudiogan.gans.cyclegan import CycleGAN
 from tfaudiogan.metrics import mean_relative_cycle_loss
 from tfaudiogan.models import cyclegan as networks
-from tfaudiogan.training import run_dir
-from tfaudiogan.training.callbacks import CycleSamples, EpochLog
+from tfaudiogan.training import driver
+from tfaudiogan.training.callbacks import CycleSamples
+from tfaudiogan.training.recipe import Recipe, Run
 from tfaudiogan.training.schedules import LinearDecay
-from tfaudiogan.training.strategy import get_strategy
 
 
 def representation(config: CycleGANConfig) -> CycleGANSpectrogram:
@@ -141,87 +141,77 @@ def evaluate(translator: Translator, splits: dict[str, dict[str, np.ndarray]],
     for split, domains in splits.items():
         for (name, waves), first in zip(domains.items(), ("a2b", "b2a")):
             waves = waves[:max_clips] if max_clips else waves
-            specs = np.concatenate([rep.encode(tf.constant(waves[i:i + 8]))[0].numpy()
-                                    for i in range(0, len(waves), 8)])
+            specs = encode_in_batches(lambda w: rep.encode(w)[0], waves, 8)
             value = mean_relative_cycle_loss(specs, translator.cycle(first))
             results.setdefault(name, {})[split] = {"relative_forward_cycle_loss": value,
                                                    "clips": len(waves)}
     return results
 
 
-def run(config: CycleGANConfig, model_dir, data_dir=None, strategy="default",
-        export: bool = True) -> dict:
-    """Trains (or resumes), evaluates, writes samples and metrics, optionally exports.
+class CycleGANRecipe(Recipe):
+    """CycleGAN translation (seed 002 and the seed-004 variant) for the training driver."""
 
-    Returns:
-      The metrics dict also written to ``model_dir/metrics.json``.
-    """
-    model_dir = Path(model_dir)
-    config = run_dir.prepare(model_dir, config, CycleGANConfig)
-    logger = run_dir.run_logger(model_dir)
-    logger.info("run directory %s (config.json written)", model_dir)
-    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    keras.utils.set_random_seed(config.train.seed)
-    rep = representation(config)
-    splits = {split: load_domains(config, data_dir, split, logger)
-              for split in ("train", "validation")}
-    (a, train_a), (b, train_b) = splits["train"].items()
-    t = config.train
-    steps = t.steps_per_epoch or max(len(train_a), len(train_b)) // t.batch_size
-    dataset = unaligned_pairs(
-        spectrogram_crops(train_a, rep, t.crop_frames, t.batch_size, seed=t.seed),
-        spectrogram_crops(train_b, rep, t.crop_frames, t.batch_size, seed=t.seed + 1))
+    config_cls = CycleGANConfig
+    checkpoint_prefix = "cyclegan"
 
-    with strategy.scope():
-        gan = build_gan(config, steps, rep.freq_bins)
-    translator = Translator(gan, rep, t.crop_frames, t.chunk_overlap_frames)
-    sample_clips = {name: waves[:t.sample_clips] for name, waves in splits["validation"].items()}
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(model_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(
-            str(model_dir / "checkpoints" / "cyclegan-{epoch:03d}.weights.h5"),
-            save_weights_only=True),
-        keras.callbacks.TensorBoard(str(model_dir / "tensorboard")),
-        CycleSamples(model_dir / "samples", sample_clips, translator.waveform,
-                     lambda w: rep.encode(tf.constant(w))[0], config.spectrogram.sample_rate,
-                     tensorboard_dir=model_dir / "tensorboard"),
-        EpochLog(logger),
-    ]
-    initial_epoch = run_dir.restore_finished_epochs(gan, model_dir, logger, "cyclegan")
-    logger.info("training epochs %d-%d x %d steps (batch %d, %d replica(s))", initial_epoch + 1,
-                t.epochs, steps, t.batch_size, strategy.num_replicas_in_sync)
-    start = time.perf_counter()
-    history = gan.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch,
-                      steps_per_epoch=steps, callbacks=callbacks, verbose=2,
-                      shuffle=False)  # the dataset shuffles itself
-    train_seconds = time.perf_counter() - start
+    def load_data(self, run: Run) -> dict:
+        """``{"rep": front-end, "splits": {split: {domain: waves [n, samples]}}}``."""
+        return {"rep": representation(run.config),
+                "splits": {split: load_domains(run.config, run.data_dir, split, run.logger)
+                           for split in ("train", "validation")}}
 
-    generators_dir = model_dir / "generators"
-    generators_dir.mkdir(exist_ok=True)
-    gan.gen_ab.save(generators_dir / "gen_ab.keras")
-    gan.gen_ba.save(generators_dir / "gen_ba.keras")
+    def steps_per_epoch(self, run: Run, data) -> int:
+        t = run.config.train
+        longest = max(len(waves) for waves in data["splits"]["train"].values())
+        return t.steps_per_epoch or longest // t.batch_size
 
-    logger.info("evaluating the relative forward-cycle loss")
-    metrics = {
-        "definition": "mean over clips of sum|F(G(x)) - x| / sum|x| on the normalised "
-                      "spectrogram of the whole clip (tfaudiogan/metrics/cycle.py)",
-        "domains": evaluate(translator, splits, rep, t.eval_clips),
-        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "epochs_this_session": len(history.history.get("g_loss", [])),
-        "optimizer_iterations": {"generators": int(gan.g_optimizer.iterations.numpy()),
-                                 "discriminators": int(gan.d_optimizer.iterations.numpy())},
-        "train_seconds_this_session": round(train_seconds, 1),
-    }
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    for name, values in metrics["domains"].items():
-        logger.info("%s: %s", name, ", ".join(
-            f"{s} {v['relative_forward_cycle_loss']:.4f}" for s, v in values.items()))
-    if export:
-        from tfaudiogan.export.cyclegan import export_translator
+    def dataset(self, run: Run, data):
+        t, rep = run.config.train, data["rep"]
+        train_a, train_b = data["splits"]["train"].values()
+        return unaligned_pairs(
+            spectrogram_crops(train_a, rep, t.crop_frames, t.batch_size, seed=t.seed),
+            spectrogram_crops(train_b, rep, t.crop_frames, t.batch_size, seed=t.seed + 1))
 
-        paths = export_translator(gan.gen_ab, gan.gen_ba, config, model_dir / "export",
-                                  domains=(a, b))
-        metrics["export"] = {k: str(v) for k, v in paths.items()}
-        (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        logger.info("exported %s", ", ".join(f"{k}: {v}" for k, v in paths.items()))
-    return metrics
+    def build_model(self, run: Run, data) -> CycleGAN:
+        return build_gan(run.config, self.steps_per_epoch(run, data), data["rep"].freq_bins)
+
+    def callbacks(self, run: Run, model: CycleGAN, data) -> list:
+        t, rep = run.config.train, data["rep"]
+        translator = Translator(model, rep, t.crop_frames, t.chunk_overlap_frames)
+        clips = {name: waves[:t.sample_clips]
+                 for name, waves in data["splits"]["validation"].items()}
+        return [CycleSamples(run.samples_dir, clips, translator.waveform,
+                             lambda w: rep.encode(tf.constant(w))[0],
+                             run.config.spectrogram.sample_rate,
+                             tensorboard_dir=run.tensorboard_dir)]
+
+    def save(self, run: Run, model: CycleGAN) -> None:
+        folder = run.model_dir / "generators"
+        folder.mkdir(exist_ok=True)
+        model.gen_ab.save(folder / "gen_ab.keras")
+        model.gen_ba.save(folder / "gen_ba.keras")
+
+    def evaluate(self, run: Run, model: CycleGAN, data) -> dict:
+        t, rep = run.config.train, data["rep"]
+        run.logger.info("evaluating the relative forward-cycle loss")
+        translator = Translator(model, rep, t.crop_frames, t.chunk_overlap_frames)
+        domains = evaluate(translator, data["splits"], rep, t.eval_clips)
+        for name, values in domains.items():
+            run.logger.info("%s: %s", name, ", ".join(
+                f"{s} {v['relative_forward_cycle_loss']:.4f}" for s, v in values.items()))
+        return {
+            "definition": "mean over clips of sum|F(G(x)) - x| / sum|x| on the normalised "
+                          "spectrogram of the whole clip (tfaudiogan/metrics/cycle.py)",
+            "domains": domains,
+            "optimizer_iterations": {"generators": int(model.g_optimizer.iterations.numpy()),
+                                     "discriminators": int(model.d_optimizer.iterations.numpy())},
+        }
+
+    def export(self, run: Run, model: CycleGAN, data) -> dict:
+        return export_translator(model.gen_ab, model.gen_ba, run.config,
+                                 run.model_dir / "export",
+                                 domains=tuple(data["splits"]["train"]))
+
+
+RECIPE = CycleGANRecipe()
+run = functools.partial(driver.run, RECIPE)  # run(config, model_dir, data_dir, strategy, export)

@@ -1,8 +1,7 @@
-"""DDSP-synth GAN on NSynth: config -> data -> networks -> fit -> samples/metrics -> export.
+"""DDSP-synth GAN on NSynth, the recipe: notes -> GAN -> samples, pitch metrics -> export.
 
-``run(config, model_dir, data_dir)`` is what ``python -m tfaudiogan.experiments.ddsp_gan_nsynth``
-calls. Re-running it with the same arguments resumes (BackupAndRestore for interrupted runs,
-the newest end-of-epoch checkpoint for finished ones).
+``python -m tfaudiogan.experiments.ddsp_gan_nsynth`` runs :data:`RECIPE` through the training
+driver (training/driver.py), which owns the run directory, resume, fit and metrics.json.
 
 Each epoch writes ``samples/epoch_NNNN/``: ``sample_<i>.wav`` for fixed latents,
 ``sample_<i>.png`` (spectrogram) and ``controls_<i>.png`` (three stacked panels: F0 in Hz on a
@@ -11,23 +10,24 @@ log axis, amplitude, and the harmonic distribution as an image, harmonic 1 at th
 
 from __future__ import annotations
 
-import json
-import time
+import functools
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan import data
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.ddsp_gan import DDSPGANConfig
+from tfaudiogan.export.ddsp import export_ddsp
 from tfaudiogan.gans.ddsp import DDSPGAN
 from tfaudiogan.models import ddsp_gan as networks
-from tfaudiogan.training import pitch_metrics, run_dir
-from tfaudiogan.training.callbacks import EpochLog
+from tfaudiogan.recipes import pitch_metrics
+from tfaudiogan.training import driver
 from tfaudiogan.training.generated_samples import waveform_picture
 from tfaudiogan.training.media import spectrogram_image, write_png
-from tfaudiogan.training.strategy import get_strategy
+from tfaudiogan.training.recipe import Recipe, Run
 
 PREFIX = "ddsp_gan"
 
@@ -68,10 +68,9 @@ def load_notes(config: DDSPGANConfig, data_dir, logger) -> tf.data.Dataset:
     """Unbatched dataset of ``{"audio": [n_samples], "pitch": int32 []}``."""
     d, m = config.data, config.model
     if d.dataset == "synthetic":
-        from tfaudiogan.data.synthetic_notes import synthetic_notes
-
-        notes = synthetic_notes(d.synthetic_notes, m.sample_rate, m.n_samples / m.sample_rate,
-                                pitches=d.synthetic_pitches, seed=config.train.seed)
+        notes = data.load("synthetic_notes", n=d.synthetic_notes, sample_rate=m.sample_rate,
+                          seconds=m.n_samples / m.sample_rate, pitches=d.synthetic_pitches,
+                          seed=config.train.seed)
         audio = np.asarray(notes["audio"], np.float32)[:, :m.n_samples]
         logger.info("synthetic notes: %d x %d samples", *audio.shape)
         return tf.data.Dataset.from_tensor_slices(
@@ -80,13 +79,11 @@ def load_notes(config: DDSPGANConfig, data_dir, logger) -> tf.data.Dataset:
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
     if data_dir is None:
         raise ValueError("dataset 'nsynth' needs --data_dir (or use --preset demo)")
-    from tfaudiogan.data.nsynth import nsynth_dataset
-
     if m.sample_rate != 16000 or m.n_samples > 64000:
         raise ValueError("NSynth notes are 64000 samples at 16 kHz; set model.sample_rate=16000 "
                          f"and model.n_samples <= 64000 (got {m.sample_rate}, {m.n_samples})")
-    ds = nsynth_dataset(data_dir, "train", gansynth_subset=d.gansynth_subset, strict=d.strict,
-                        log=logger)
+    ds = data.load("nsynth", data_dir, "train", gansynth_subset=d.gansynth_subset,
+                   strict=d.strict, log=logger)
     return ds.map(lambda e: {"audio": e["audio"][:m.n_samples], "pitch": e["pitch"]})
 
 
@@ -96,7 +93,7 @@ def pitch_table(gan: DDSPGAN, config: DDSPGANConfig, notes: tf.data.Dataset,
 
     The real reference is ``2 * eval.notes`` notes (fresh synthetic notes, or shuffled training
     notes); a pitch-conditioned generator is asked for the pitches of the real calibration
-    half. None when ``eval.classifier`` is off or missing (training/pitch_metrics.py).
+    half. None when ``eval.classifier`` is off or missing (recipes/pitch_metrics.py).
     """
     e, m = config.eval, config.model
     classifier = pitch_metrics.find_classifier(e.classifier, logger)
@@ -171,72 +168,57 @@ class ControlSamples(keras.callbacks.Callback):
         return folder
 
 
-def run(config: DDSPGANConfig, model_dir, data_dir=None, strategy="default",
-        export: bool = True) -> dict:
-    """Trains (or resumes), writes samples and metrics.json, optionally exports.
+class DDSPGANRecipe(Recipe):
+    """The DDSP-synth GAN (seed 003) for the training driver."""
 
-    Returns:
-      The metrics dict also written to ``model_dir/metrics.json``.
-    """
-    model_dir = Path(model_dir)
-    config = run_dir.prepare(model_dir, config, DDSPGANConfig)
-    logger = run_dir.run_logger(model_dir)
-    logger.info("run directory %s (config.json written)", model_dir)
-    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    keras.utils.set_random_seed(config.train.seed)
-    t, m = config.train, config.model
-    notes = load_notes(config, data_dir, logger)
-    dataset = (notes.shuffle(config.data.shuffle_buffer, seed=t.seed).repeat()
-               .batch(t.batch_size, drop_remainder=True).prefetch(2))
-    with strategy.scope():
-        gan = build_gan(config)
-    rng = np.random.RandomState(t.seed)
-    z = rng.standard_normal((t.sample_clips, m.latent_dim)).astype(np.float32)
-    pitch = None
-    if m.pitch_conditioned:
-        pitch = np.asarray(config.data.synthetic_pitches, np.float32)[
-            np.arange(t.sample_clips) % len(config.data.synthetic_pitches)]
+    config_cls = DDSPGANConfig
+    checkpoint_prefix = "ddsp_gan"
 
-    def render(zs, pitches):
-        return gan.generate(tf.constant(zs), None if pitches is None else tf.constant(pitches))
+    def load_data(self, run: Run) -> tf.data.Dataset:
+        """Unbatched notes ``{"audio": [n_samples], "pitch": int32 []}``."""
+        return load_notes(run.config, run.data_dir, run.logger)
 
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(model_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(
-            str(model_dir / "checkpoints" / (PREFIX + "-{epoch:03d}.weights.h5")),
-            save_weights_only=True),
-        keras.callbacks.TensorBoard(str(model_dir / "tensorboard")),
-        ControlSamples(model_dir / "samples", render, z, m.sample_rate, pitch),
-        EpochLog(logger),
-    ]
-    initial_epoch = run_dir.restore_finished_epochs(gan, model_dir, logger, PREFIX)
-    logger.info("training epochs %d-%d x %d steps (batch %d, %d replica(s))", initial_epoch + 1,
-                t.epochs, t.steps_per_epoch, t.batch_size, strategy.num_replicas_in_sync)
-    start = time.perf_counter()
-    history = gan.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch,
-                      steps_per_epoch=t.steps_per_epoch, callbacks=callbacks, verbose=2,
-                      shuffle=False)  # the dataset shuffles itself
-    train_seconds = time.perf_counter() - start
-    gan.generator.save(model_dir / "generator.keras")
-    metrics = {
-        "evaluation": "listening (seed 003 Methodology); pitch_metrics with a classifier",
-        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "epochs_this_session": len(history.history.get("g_loss", [])),
-        "optimizer_iterations": {"generator": int(gan.g_optimizer.iterations.numpy()),
-                                 "discriminator": int(gan.d_optimizer.iterations.numpy())},
-        "train_seconds_this_session": round(train_seconds, 1),
-        "parameters": {"generator": gan.generator.count_params(),
-                       "discriminator": gan.discriminator.count_params()},
-    }
-    table = pitch_table(gan, config, notes, logger)
-    if table is not None:
-        metrics["pitch_metrics"] = table
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    if export:
-        from tfaudiogan.export.ddsp import export_ddsp
+    def dataset(self, run: Run, notes):
+        t = run.config.train
+        return (notes.shuffle(run.config.data.shuffle_buffer, seed=t.seed).repeat()
+                .batch(t.batch_size, drop_remainder=True).prefetch(2))
 
-        paths = export_ddsp(gan.generator, config, model_dir / "export")
-        metrics["export"] = {k: str(v) for k, v in paths.items()}
-        (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        logger.info("exported %s", ", ".join(f"{k}: {v}" for k, v in paths.items()))
-    return metrics
+    def build_model(self, run: Run, notes) -> DDSPGAN:
+        return build_gan(run.config)
+
+    def callbacks(self, run: Run, model: DDSPGAN, notes) -> list:
+        t, m = run.config.train, run.config.model
+        z = np.random.RandomState(t.seed).standard_normal(
+            (t.sample_clips, m.latent_dim)).astype(np.float32)
+        pitch = None
+        if m.pitch_conditioned:
+            pitches = np.asarray(run.config.data.synthetic_pitches, np.float32)
+            pitch = pitches[np.arange(t.sample_clips) % len(pitches)]
+
+        def render(zs, ps):
+            return model.generate(tf.constant(zs), None if ps is None else tf.constant(ps))
+
+        return [ControlSamples(run.samples_dir, render, z, m.sample_rate, pitch)]
+
+    def save(self, run: Run, model: DDSPGAN) -> None:
+        model.generator.save(run.model_dir / "generator.keras")
+
+    def evaluate(self, run: Run, model: DDSPGAN, notes) -> dict:
+        metrics = {
+            "evaluation": "listening (seed 003 Methodology); pitch_metrics with a classifier",
+            "optimizer_iterations": {"generator": int(model.g_optimizer.iterations.numpy()),
+                                     "discriminator": int(model.d_optimizer.iterations.numpy())},
+            "parameters": {"generator": model.generator.count_params(),
+                           "discriminator": model.discriminator.count_params()},
+        }
+        table = pitch_table(model, run.config, notes, run.logger)
+        if table is not None:
+            metrics["pitch_metrics"] = table
+        return metrics
+
+    def export(self, run: Run, model: DDSPGAN, notes) -> dict:
+        return export_ddsp(model.generator, run.config, run.model_dir / "export")
+
+
+RECIPE = DDSPGANRecipe()
+run = functools.partial(driver.run, RECIPE)  # run(config, model_dir, data_dir, strategy, export)

@@ -1,7 +1,7 @@
-"""Trains the NSynth pitch classifier: config -> notes -> network -> fit -> metrics.json.
+"""The NSynth pitch classifier's recipe: notes -> network -> fit -> accuracy, calibration rows.
 
-``run(config, model_dir, data_dir)`` is what ``python -m
-tfaudiogan.experiments.nsynth_pitch_classifier`` calls. With ``data.dataset="nsynth"`` it reads
+``python -m tfaudiogan.experiments.nsynth_pitch_classifier`` runs :data:`RECIPE` through the
+training driver (training/driver.py). With ``data.dataset="nsynth"`` it reads
 the GANSynth subset of NSynth from ``data_dir`` (tfaudiogan.data.nsynth); with
 ``"synthetic"`` it uses the built-in notes (tfaudiogan.data.synthetic_notes). The trained
 network is written to ``model_dir/pitch_classifier.keras`` and its accuracy, plus the
@@ -11,14 +11,14 @@ Re-running the same command resumes (BackupAndRestore / end-of-epoch checkpoints
 
 from __future__ import annotations
 
-import json
+import functools
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan import data
 from tfaudiogan.configs.pitch_classifier import PitchClassifierConfig
 from tfaudiogan.metrics.gansynth import (
     NDB_ALPHA,
@@ -30,9 +30,8 @@ from tfaudiogan.metrics.gansynth import (
     pitch_entropy,
 )
 from tfaudiogan.models.pitch_classifier import feature_model, pitch_classifier
-from tfaudiogan.training import run_dir
-from tfaudiogan.training.callbacks import EpochLog
-from tfaudiogan.training.strategy import get_strategy
+from tfaudiogan.training import driver
+from tfaudiogan.training.recipe import Recipe, Run
 
 MODEL_FILE = "pitch_classifier.keras"
 
@@ -49,25 +48,20 @@ def build_classifier(config: PitchClassifierConfig) -> keras.Model:
 
 
 def _synthetic(config: PitchClassifierConfig, split: str):
-    from tfaudiogan.data.synthetic_notes import synthetic_notes
-
     m, d = config.model, config.data
     n = d.synthetic_train if split == "train" else d.synthetic_validation
-    notes = synthetic_notes(n, m.sample_rate, m.audio_length / m.sample_rate,
-                            pitches=range(m.min_pitch, m.max_pitch + 1),
-                            seed=config.train.seed + (0 if split == "train" else 1))
+    notes = data.load("synthetic_notes", split=split, n=n, sample_rate=m.sample_rate,
+                      seconds=m.audio_length / m.sample_rate,
+                      pitches=range(m.min_pitch, m.max_pitch + 1), seed=config.train.seed)
     return notes["audio"], notes["pitch"].astype(np.int32) - m.min_pitch
 
 
 def _nsynth(config: PitchClassifierConfig, data_dir, split: str, logger) -> tf.data.Dataset:
-    from tfaudiogan.data.nsynth import nsynth_dataset
-
     m, d = config.model, config.data
-    ds = nsynth_dataset(data_dir, split, gansynth_subset=True,
-                        gansynth_splits=d.gansynth_splits or None,
-                        audio_length=m.audio_length, strict=d.strict, log=logger)
-    ds = ds.filter(lambda e: (e["pitch"] >= m.min_pitch) & (e["pitch"] <= m.max_pitch))
-    return ds.map(lambda e: (e["audio"], e["pitch"] - m.min_pitch))
+    return data.pitch_labelled(
+        data.load("nsynth", data_dir, split, gansynth_subset=True,
+                  gansynth_splits=d.gansynth_splits or None, audio_length=m.audio_length,
+                  strict=d.strict, log=logger), m.min_pitch, m.max_pitch)
 
 
 def datasets(config: PitchClassifierConfig, data_dir, logger):
@@ -165,72 +159,62 @@ def calibration(classifier: keras.Model, train_batches, eval_batches, min_pitch:
     return out
 
 
-def run(config: PitchClassifierConfig, model_dir, data_dir=None, strategy="default",
-        export: bool = True) -> dict:
-    """Trains (or resumes) the classifier, saves it and writes ``metrics.json``.
+class PitchClassifierRecipe(Recipe):
+    """The NSynth pitch classifier for the training driver (no serving export: its
+    consumers are the GANSynth and DDSP-GAN metrics, which load ``pitch_classifier.keras``)."""
 
-    ``export`` is accepted for the common flags; the classifier is saved as a ``.keras`` file
-    (its consumers are the metrics), not exported for serving.
+    config_cls = PitchClassifierConfig
+    checkpoint_prefix = "pitch_classifier"
 
-    Returns:
-        The metrics dict also written to ``model_dir/metrics.json``.
-    """
-    model_dir = Path(model_dir)
-    config = run_dir.prepare(model_dir, config, PitchClassifierConfig)
-    logger = run_dir.run_logger(model_dir)
-    logger.info("run directory %s (config.json written)", model_dir)
-    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    keras.utils.set_random_seed(config.train.seed)
-    t = config.train
-    train, steps, evaluation = datasets(config, data_dir, logger)
-    with strategy.scope():
-        classifier = build_classifier(config)
+    def load_data(self, run: Run) -> dict:
+        """``{"train": batches, "steps": steps per epoch, "eval": (audio, class) batches}``."""
+        train, steps, evaluation = datasets(run.config, run.data_dir, run.logger)
+        return {"train": train, "steps": steps, "eval": evaluation}
+
+    def steps_per_epoch(self, run: Run, data) -> int:
+        return data["steps"]
+
+    def dataset(self, run: Run, data):
+        return data["train"]
+
+    def build_model(self, run: Run, data) -> keras.Model:
+        t = run.config.train
+        classifier = build_classifier(run.config)
         classifier.compile(
             optimizer=keras.optimizers.Adam(t.learning_rate, epsilon=t.epsilon),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
         # built now, so checkpoints restore the Adam moments and step count too
         classifier.optimizer.build(classifier.trainable_variables)
-    logger.info("pitch classifier: %d parameters", classifier.count_params())
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(model_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(
-            str(model_dir / "checkpoints" / "pitch_classifier-{epoch:03d}.weights.h5"),
-            save_weights_only=True),
-        keras.callbacks.TensorBoard(str(model_dir / "tensorboard")),
-        EpochLog(logger),
-    ]
-    initial_epoch = run_dir.restore_finished_epochs(classifier, model_dir, logger,
-                                                    "pitch_classifier")
-    start = time.perf_counter()
-    history = classifier.fit(train, epochs=t.epochs, initial_epoch=initial_epoch,
-                             steps_per_epoch=steps, callbacks=callbacks, verbose=2,
-                             shuffle=False)  # the dataset shuffles itself
-    train_seconds = time.perf_counter() - start
-    classifier.save(model_dir / MODEL_FILE)
+        run.logger.info("pitch classifier: %d parameters", classifier.count_params())
+        return classifier
 
-    start = time.perf_counter()
-    results = evaluate(classifier, evaluation, config.model.min_pitch)
-    results["real_data_calibration"] = calibration(
-        classifier, train_sample(config, data_dir, logger, results["notes"]), evaluation,
-        config.model.min_pitch, seed=t.seed)
-    metrics = {
-        "dataset": config.data.dataset,
-        "eval_split": ("validation" if config.data.dataset == "synthetic"
-                       else config.data.eval_split),
-        "evaluation": results,
-        "parameters": int(classifier.count_params()),
-        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "epochs_this_session": len(history.history.get("loss", [])),
-        "optimizer_iterations": int(classifier.optimizer.iterations.numpy()),
-        "train_seconds_this_session": round(train_seconds, 1),
-        "eval_seconds": round(time.perf_counter() - start, 1),
-        "model": MODEL_FILE,
-    }
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    logger.info("pitch accuracy %.4f (top-5 %.4f) on %d notes", results["pitch_accuracy"],
-                results["top5_accuracy"], results["notes"])
-    return metrics
+    def save(self, run: Run, model: keras.Model) -> None:
+        model.save(run.model_dir / MODEL_FILE)
+
+    def evaluate(self, run: Run, model: keras.Model, data) -> dict:
+        config = run.config
+        start = time.perf_counter()
+        results = evaluate(model, data["eval"], config.model.min_pitch)
+        results["real_data_calibration"] = calibration(
+            model, train_sample(config, run.data_dir, run.logger, results["notes"]),
+            data["eval"], config.model.min_pitch, seed=config.train.seed)
+        run.logger.info("pitch accuracy %.4f (top-5 %.4f) on %d notes",
+                        results["pitch_accuracy"], results["top5_accuracy"], results["notes"])
+        return {
+            "dataset": config.data.dataset,
+            "eval_split": ("validation" if config.data.dataset == "synthetic"
+                           else config.data.eval_split),
+            "evaluation": results,
+            "parameters": int(model.count_params()),
+            "optimizer_iterations": int(model.optimizer.iterations.numpy()),
+            "eval_seconds": round(time.perf_counter() - start, 1),
+            "model": MODEL_FILE,
+        }
+
+
+RECIPE = PitchClassifierRecipe()
+run = functools.partial(driver.run, RECIPE)  # run(config, model_dir, data_dir, strategy, export)
 
 
 def load_classifier(path) -> keras.Model:

@@ -1,0 +1,259 @@
+"""WaveGAN / SpecGAN on SC09, the recipe: clips -> WGAN-GP -> samples, IS and |D| -> export.
+
+``python -m tfaudiogan.experiments.wavegan_sc09`` (and ``specgan_sc09``) run :data:`RECIPE`
+through the training driver (training/driver.py). SpecGAN needs the per-bin moments of its
+training data in the run directory first: ``--moments_only`` computes them
+(:func:`compute_run_moments`).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfaudiogan import data
+from tfaudiogan.audio.batching import encode_in_batches
+from tfaudiogan.audio.specgan import (
+    SpecGANSpectrogram,
+    compute_moments,
+    save_moments,
+    spectrogram_from_config,
+)
+from tfaudiogan.configs.wavegan import WaveGANConfig
+from tfaudiogan.export.generator import export_generator
+from tfaudiogan.gans.wavegan import WaveGAN, training_batches
+from tfaudiogan.models import specgan as specgan_networks
+from tfaudiogan.models import wavegan as wavegan_networks
+from tfaudiogan.recipes.sc09_eval import Synthesizer, evaluate_generator
+from tfaudiogan.training import driver, run_dir
+from tfaudiogan.training.generated_samples import GeneratedSamples, waveform_picture
+from tfaudiogan.training.recipe import Recipe, Run
+
+DATASETS = ("sc09", "folder", "synthetic")
+
+
+def build_networks(config: WaveGANConfig) -> tuple[keras.Model, keras.Model]:
+    """The generator and discriminator described by ``config.model``."""
+    m = config.model
+    if m.kind == "wavegan":
+        g = wavegan_networks.generator(
+            m.slice_len, m.dim, m.channels, m.latent_dim, m.kernel_size, m.upsample, m.batchnorm,
+            m.post_filter, m.post_filter_len, name="generator")
+        d = wavegan_networks.discriminator(
+            m.slice_len, m.dim, m.channels, m.kernel_size, m.batchnorm, m.phaseshuffle_rad,
+            seed=config.train.seed + 100, name="discriminator")
+        return g, d
+    if m.kind == "specgan":
+        if m.phaseshuffle_rad:
+            raise ValueError("phase shuffle is not part of the public SpecGAN (reference 5.4); "
+                             "set model.phaseshuffle_rad=0")
+        g = specgan_networks.generator(m.dim, m.channels, m.latent_dim, m.kernel_size,
+                                       m.upsample, m.batchnorm, name="generator")
+        d = specgan_networks.discriminator(m.dim, m.channels, m.kernel_size, m.batchnorm,
+                                           name="discriminator")
+        return g, d
+    raise ValueError(f"unknown model.kind '{m.kind}'; use 'wavegan' or 'specgan'")
+
+
+def make_optimizer(config: WaveGANConfig, name: str) -> keras.optimizers.Optimizer:
+    """One G or D optimizer from ``config.optimizer`` (paper: Adam(1e-4, 0.5, 0.9, eps 1e-8))."""
+    o = config.optimizer
+    if o.name == "adam":
+        return keras.optimizers.Adam(o.learning_rate, beta_1=o.beta_1, beta_2=o.beta_2,
+                                     epsilon=o.epsilon, name=name)
+    if o.name == "rmsprop":  # the reference's choice for lsgan / wgan (TF1 defaults)
+        return keras.optimizers.RMSprop(o.learning_rate, rho=0.9, epsilon=1e-10, name=name)
+    raise ValueError(f"unknown optimizer '{o.name}'; use 'adam' or 'rmsprop'")
+
+
+def build_gan(config: WaveGANConfig) -> WaveGAN:
+    """A compiled WaveGAN wrapper; call inside the strategy scope."""
+    g, d = build_networks(config)
+    loss = config.loss
+    gan = WaveGAN(g, d, latent_dim=config.model.latent_dim, loss=loss.kind,
+                  gp_weight=loss.gp_weight, d_updates=loss.d_updates, clip=loss.clip,
+                  seed=config.train.seed)
+    gan.compile(g_optimizer=make_optimizer(config, "g_optimizer"),
+                d_optimizer=make_optimizer(config, "d_optimizer"))
+    return gan
+
+
+def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
+    """float32 ``[n, slice_len]`` training clips as the config's dataset describes them."""
+    d, slice_len = config.data, config.model.slice_len
+    if config.model.channels != 1:
+        raise ValueError("the WaveGAN data readers are mono; set model.channels=1")
+    if d.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset '{d.dataset}'; use one of {', '.join(DATASETS)}")
+    if d.dataset == "synthetic":
+        if data_dir is not None:
+            raise ValueError(f"--data_dir '{data_dir}' was given but data.dataset is "
+                             "'synthetic' (built-in digits); use --preset paper or --set "
+                             "data.dataset=sc09 (or folder)")
+        waves, _ = data.load("synthetic_digits", n_per_class=d.synthetic_per_class,
+                             sample_rate=d.sample_rate, slice_len=slice_len,
+                             seed=config.train.seed)
+        logger.info("built-in synthetic digits: %d clips", len(waves))
+    elif data_dir is None:
+        raise ValueError(f"dataset '{d.dataset}' needs --data_dir (or use --preset demo)")
+    elif d.dataset == "sc09":
+        waves, _ = data.load("sc09", data_dir, "train", sample_rate=d.sample_rate,
+                             slice_len=slice_len, normalize=d.normalize, strict=d.strict,
+                             log=logger)
+    else:
+        waves = data.load("audio_folder", data_dir, slice_len=slice_len,
+                          sample_rate=d.sample_rate,
+                          n_slices_per_file=d.slices_per_file or None,
+                          seed=config.train.seed, first_slice=d.first_slice,
+                          normalize=d.normalize, strict=d.strict, log=logger)
+    batch = config.train.batch_size * config.loss.d_updates
+    if len(waves) < config.train.batch_size:
+        raise ValueError(f"only {len(waves)} training clips; a batch needs "
+                         f"{config.train.batch_size}")
+    if len(waves) < batch:
+        logger.info("note: %d clips < batch x d_updates = %d; examples repeat within a step",
+                    len(waves), batch)
+    return np.asarray(waves, np.float32)
+
+
+def moments_path(config: WaveGANConfig, model_dir) -> Path:
+    """Where the SpecGAN moments of this run live (``spectrogram.moments_file``)."""
+    path = Path(config.spectrogram.moments_file)
+    return path if path.is_absolute() else Path(model_dir) / path
+
+
+def spectrogram_frontend(config: WaveGANConfig, model_dir) -> SpecGANSpectrogram:
+    """The run's SpecGAN front-end; FileNotFoundError naming ``--moments_only`` if missing."""
+    return spectrogram_from_config(config.spectrogram, config.model.slice_len,
+                                   moments_path(config, model_dir))
+
+
+def compute_run_moments(config: WaveGANConfig, model_dir, data_dir=None) -> Path:
+    """Computes the per-bin log-magnitude moments of the training clips and saves them.
+
+    The clips are exactly those the run trains on (same dataset, normalisation and slicing).
+
+    Returns:
+        The written moments file.
+    """
+    model_dir = Path(model_dir)
+    config = run_dir.prepare(model_dir, config, WaveGANConfig)
+    logger = run_dir.run_logger(model_dir)
+    waves = load_training_waves(config, data_dir, logger)
+    s = config.spectrogram
+    mean, std = compute_moments(waves, frame_length=s.frame_length, frame_step=s.frame_step)
+    path = save_moments(moments_path(config, model_dir), mean, std)
+    logger.info("SpecGAN moments of %d clips written to %s", len(waves), path)
+    return path
+
+
+def real_dataset(x: np.ndarray, config: WaveGANConfig) -> tf.data.Dataset:
+    """Shuffled, repeated ``[batch, d_updates, ...]`` elements of the examples ``x``.
+
+    A full permutation of the example indices per pass (the reference shuffles its files and
+    then buffers 4096 slices; a full shuffle mixes at least as well).
+    """
+    table = tf.constant(x)
+    n = len(x)
+    examples = (tf.data.Dataset.range(n)
+                .shuffle(n, seed=config.train.seed, reshuffle_each_iteration=True)
+                .repeat()
+                .map(lambda i: tf.gather(table, i), num_parallel_calls=tf.data.AUTOTUNE))
+    return training_batches(examples, config.train.batch_size,
+                            config.loss.d_updates).prefetch(tf.data.AUTOTUNE)
+
+
+class WaveGANRecipe(Recipe):
+    """WaveGAN and SpecGAN (``model.kind``) for the training driver."""
+
+    config_cls = WaveGANConfig
+
+    def keep_checkpoints(self, run: Run) -> int:
+        return run.config.train.keep_checkpoints
+
+    def load_data(self, run: Run) -> dict:
+        """``{"waves": [n, slice_len], "x": training examples, "rep": SpecGAN front-end}``.
+
+        ``x`` is ``[n, slice_len, 1]`` for WaveGAN and the normalised ``[n, 128, 128, 1]``
+        images for SpecGAN (whose front-end needs the moments of ``--moments_only``).
+        """
+        config = run.config
+        rep = (spectrogram_frontend(config, run.model_dir) if config.model.kind == "specgan"
+               else None)
+        waves = load_training_waves(config, run.data_dir, run.logger)
+        if rep is None:
+            x = waves[..., None]
+        else:
+            x = encode_in_batches(rep.encode, waves, 256)
+        return {"waves": waves, "x": x, "rep": rep}
+
+    def checkpoint_name(self, run: Run) -> str:
+        return run.config.model.kind  # "wavegan" or "specgan"
+
+    def steps_per_epoch(self, run: Run, data) -> int:
+        t = run.config.train
+        return t.steps_per_epoch or max(1, len(data["x"]) // (t.batch_size
+                                                              * run.config.loss.d_updates))
+
+    def dataset(self, run: Run, data):
+        return real_dataset(data["x"], run.config)
+
+    def build_model(self, run: Run, data) -> WaveGAN:
+        return build_gan(run.config)
+
+    def describe_training(self, run: Run, data, steps: int) -> str:
+        t = run.config.train
+        return (f"{steps} G steps (batch {t.batch_size}, {run.config.loss.d_updates} D updates "
+                f"each, {run.strategy.num_replicas_in_sync} replica(s))")
+
+    def callbacks(self, run: Run, model: WaveGAN, data) -> list:
+        config, t = run.config, run.config.train
+        rep, synth = data["rep"], synthesizer(model, config, data["rep"])
+
+        def render(z):
+            if rep is None:
+                audio = synth(z)
+                return audio, waveform_picture(audio)
+            images = model.generator(z, training=False)
+            return synth.postprocess(images).numpy(), np.transpose(images.numpy()[..., 0],
+                                                                   (0, 2, 1))
+
+        z_fixed = np.random.default_rng(t.seed).uniform(
+            -1, 1, (t.sample_clips, config.model.latent_dim)).astype(np.float32)
+        return [GeneratedSamples(run.samples_dir, render, z_fixed, config.data.sample_rate,
+                                 every=t.sample_every, tensorboard_dir=run.tensorboard_dir)]
+
+    def save(self, run: Run, model: WaveGAN) -> None:
+        (run.model_dir / "generators").mkdir(exist_ok=True)
+        model.generator.save(run.model_dir / "generators" / "generator.keras")
+
+    def evaluate(self, run: Run, model: WaveGAN, data) -> dict:
+        run.logger.info("evaluating (inception score, nearest-neighbour distances)")
+        synth = synthesizer(model, run.config, data["rep"])
+        return {
+            "family": run.config.model.kind,
+            "optimizer_iterations": {"generator": int(model.g_optimizer.iterations.numpy()),
+                                     "discriminator": int(model.d_optimizer.iterations.numpy())},
+            **evaluate_generator(synth, data["waves"], run.config, run.model_dir, run.logger),
+        }
+
+    def export(self, run: Run, model: WaveGAN, data) -> dict:
+        return export_generator(model.generator, run.config, run.model_dir / "export",
+                                postprocess=synthesizer(model, run.config,
+                                                        data["rep"]).postprocess)
+
+
+def synthesizer(gan: WaveGAN, config: WaveGANConfig, rep) -> Synthesizer:
+    """Latents -> waveforms with the generator (SpecGAN: Griffin-Lim of its images)."""
+    postprocess = (None if rep is None else
+                   functools.partial(rep.decode, n_iter=config.spectrogram.griffin_lim_iters))
+    return Synthesizer(gan.generator, config.model.latent_dim, postprocess,
+                       config.eval.batch_size)
+
+
+RECIPE = WaveGANRecipe()
+run = functools.partial(driver.run, RECIPE)  # run(config, model_dir, data_dir, strategy, export)

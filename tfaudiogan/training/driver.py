@@ -1,0 +1,102 @@
+"""The one training driver: ``run(recipe, config, model_dir)`` for every model family.
+
+What it does, in order (the recipe hooks are in training/recipe.py):
+
+1. run directory: ``config.json`` written, or checked against the stored run (resume rules of
+   training/run_dir.py); the run log ``run.log``;
+2. the strategy (``default``, ``mirrored``, ``multi_worker`` or ``auto``) and the global seed
+   ``config.train.seed``;
+3. ``recipe.load_data``, then ``fit`` for every phase the recipe yields (one for most
+   families, one per stage for the progressive GAN), each with the standard callbacks;
+4. ``recipe.save``, ``recipe.evaluate`` and the common entries of ``metrics.json``
+   (``epochs_this_session``, ``train_seconds_this_session``, ``final_losses``, ``loss_curve``);
+5. ``recipe.export`` when asked; its paths are added to ``metrics.json`` under ``export``.
+
+Re-running the same command resumes: an interrupted phase restores from its ``backup/``
+(keras.callbacks.BackupAndRestore), a finished one from its newest end-of-epoch checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+
+from tfaudiogan.training import run_dir
+from tfaudiogan.training.callbacks import loss_curve
+from tfaudiogan.training.recipe import Phase, Recipe, Run
+from tfaudiogan.training.strategy import get_strategy
+
+
+def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default") -> Run:
+    """Steps 1-2: the run directory, log, strategy and global seed of a run."""
+    model_dir = Path(model_dir)
+    config = run_dir.prepare(model_dir, config, recipe.config_cls)
+    logger = run_dir.run_logger(model_dir)
+    logger.info("run directory %s (config.json written)", model_dir)
+    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    keras.utils.set_random_seed(config.train.seed)
+    return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
+               logger)
+
+
+def fit(phase: Phase) -> Phase:
+    """Fits one phase; fills in ``phase.history`` and ``phase.seconds``."""
+    began = time.perf_counter()
+    phase.history = phase.model.fit(
+        phase.dataset, epochs=phase.epochs, initial_epoch=phase.initial_epoch,
+        steps_per_epoch=phase.steps_per_epoch, validation_data=phase.validation_data,
+        callbacks=phase.callbacks, verbose=phase.verbose,
+        shuffle=False)  # every recipe's dataset shuffles itself
+    phase.seconds = time.perf_counter() - began
+    return phase
+
+
+def write_metrics(run: Run, metrics: dict) -> None:
+    """``metrics.json`` of the run (atomic enough for one writer: written whole)."""
+    (run.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
+        export: bool = True, extra_callbacks: list | None = None) -> dict:
+    """Trains (or resumes), evaluates, writes ``metrics.json`` and optionally exports.
+
+    Args:
+        recipe: the family's recipe.
+        config: the family's config (a preset with overrides).
+        model_dir: the run directory; re-running with the same one resumes.
+        data_dir: dataset root, or None for the built-in data.
+        strategy: a strategy name (training/strategy.py) or a ``tf.distribute.Strategy``.
+        export: export for serving after training (families that export).
+        extra_callbacks: appended to the callbacks of every phase (custom logging, tests).
+
+    Returns:
+        The metrics dict also written to ``model_dir/metrics.json``.
+    """
+    context = start(recipe, config, model_dir, data_dir, strategy)
+    data = recipe.load_data(context)
+    last, epochs, seconds, final_losses = None, 0, 0.0, {}
+    for phase in recipe.phases(context, data):
+        phase.callbacks += list(extra_callbacks or [])
+        last = fit(phase)
+        epochs += len(phase.history.epoch)
+        seconds += phase.seconds
+        final_losses = {k: float(v[-1]) for k, v in phase.history.history.items() if v}
+    model = recipe.trained_model(context, data, last)
+    recipe.save(context, model)
+    metrics = recipe.evaluate(context, model, data)
+    metrics.setdefault("final_losses", final_losses)
+    curve = loss_curve(context.model_dir / "history.csv")
+    if curve:
+        metrics.setdefault("loss_curve", curve)
+    metrics.update(epochs_this_session=epochs, train_seconds_this_session=round(seconds, 1))
+    write_metrics(context, metrics)
+    if export:
+        paths = recipe.export(context, model, data)
+        if paths:
+            metrics["export"] = {k: str(v) for k, v in paths.items()}
+            write_metrics(context, metrics)
+            context.logger.info("exported %s", ", ".join(f"{k}: {v}" for k, v in paths.items()))
+    return metrics
