@@ -7,6 +7,7 @@
     tfaudiogan generate --model saved_models/gansynth_nsynth --midi song.mid song.wav
     tfaudiogan translate --model saved_models/cyclegan_irmas --direction a2b in.wav out.wav
     tfaudiogan export --run runs/cyclegan_irmas/demo --out saved_models
+    tfaudiogan export --run runs/gansynth_nsynth/demo     (any family: the run's config says which)
     tfaudiogan check-serving saved_models/cyclegan_irmas
     tfaudiogan datasets --dataset irmas --data_dir IRMAS-TrainingData
 
@@ -80,20 +81,20 @@ def _render_midi(args, signature, meta: dict, latent_dim: int) -> None:
     import tensorflow as tf
 
     from tfaudiogan.audio.io import save_audio
-    from tfaudiogan.export.gansynth import check_pitches
+    from tfaudiogan.export.signatures import check_inputs
     from tfaudiogan.generation.midi import render_midi
 
-    low, high = int(meta.get("min_pitch", 24)), int(meta.get("max_pitch", 84))
     rate = int(meta["sample_rate"])
     distribution = meta.get("latent_distribution", "normal")
     rng = np.random.default_rng(args.seed)
     z_start = _draw(rng, (latent_dim,), distribution)
     z_end = _draw(rng, (latent_dim,), distribution) if args.interpolate_timbre else None
 
+    specs = signature.structured_input_signature[1]
+
     def generate_fn(z, pitch):
-        pitch = check_pitches(pitch, low, high)
-        out = signature(z=tf.constant(z, tf.float32), pitch=tf.constant(pitch, tf.int32))
-        return out["audio"].numpy()
+        inputs = check_inputs({"z": z, "pitch": pitch}, specs, meta, "generate")
+        return signature(**{k: tf.constant(v) for k, v in inputs.items()})["audio"].numpy()
 
     _progress(f"rendering {args.midi} with {'interpolated' if z_end is not None else 'fixed'} "
               f"timbre")
@@ -113,10 +114,11 @@ def cmd_generate(args) -> None:
 
     from tfaudiogan.export.generator import to_int16
     from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+    from tfaudiogan.export.signatures import check_inputs
 
     version_dir = resolve_version_dir(args.model)
     meta = read_metadata(version_dir)
-    latent_dim = meta.get("latent_dim") or meta.get("latent_size")
+    latent_dim = meta.get("latent_dim")
     if not latent_dim:
         raise ValueError(f"'{version_dir}' is not a generator export (no latent_dim in its "
                          "metadata)")
@@ -125,7 +127,8 @@ def cmd_generate(args) -> None:
     rate = int(meta["sample_rate"])
     model = tf.saved_model.load(str(version_dir))
     signature = model.signatures["generate"]
-    takes_pitch = "pitch" in signature.structured_input_signature[1]
+    specs = signature.structured_input_signature[1]
+    takes_pitch = "pitch" in specs
     if args.midi is not None:
         if not takes_pitch:
             raise ValueError(f"'{version_dir}' takes no pitch, so it cannot render MIDI")
@@ -147,20 +150,16 @@ def cmd_generate(args) -> None:
             raise ValueError(f"--sweep needs LOW <= HIGH, got {low} {high}")
         pitches = np.arange(low, high + 1, dtype=np.int32)
         z, stem = np.repeat(z[:1], len(pitches), axis=0), "sweep"
-    if takes_pitch:
-        from tfaudiogan.export.gansynth import check_pitches
-
-        check_pitches(pitches, int(meta.get("min_pitch", 24)), int(meta.get("max_pitch", 84)))
+    inputs = check_inputs({"z": z, "pitch": pitches} if takes_pitch else {"z": z}, specs, meta,
+                          "generate")
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    length = meta.get("slice_len") or meta.get("audio_length", "?")
+    length = meta.get("audio_length", "?")
     _progress(f"generating {len(z)} clips of {length} samples at {rate} Hz "
               f"with {version_dir}")
     start = time.perf_counter()
     for first in range(0, len(z), args.batch_size):
-        batch = {"z": tf.constant(z[first:first + args.batch_size])}
-        if takes_pitch:
-            batch["pitch"] = tf.constant(pitches[first:first + args.batch_size])
+        batch = {k: tf.constant(v[first:first + args.batch_size]) for k, v in inputs.items()}
         audio = signature(**batch)["audio"].numpy()
         for i, clip in enumerate(to_int16(audio)):
             name = (f"{stem}_pitch_{pitches[first + i]}" if stem == "sweep"
@@ -177,8 +176,8 @@ def cmd_translate(args) -> None:
     import tensorflow as tf
 
     from tfaudiogan.audio.io import load_audio, resample, save_audio, to_mono
-    from tfaudiogan.export.cyclegan import check_waveform_batch
     from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+    from tfaudiogan.export.signatures import check_waveform_batch
 
     version_dir = resolve_version_dir(args.model)
     meta = read_metadata(version_dir)
@@ -190,7 +189,7 @@ def cmd_translate(args) -> None:
     if source.shape[1] > 1:
         _progress(f"downmixing {source.shape[1]} channels to mono")
     wave = resample(to_mono(source), source_rate, rate)
-    batch = check_waveform_batch(wave, min_samples=int(meta.get("frame_length", 1)))
+    batch = check_waveform_batch(wave, min_samples=int(meta.get("min_samples", 1)))
     domains = meta.get("domains", ["a", "b"])
     src, dst = domains if args.direction == "a2b" else domains[::-1]
     _progress(f"{args.input}: {len(wave) / rate:.1f} s at {rate} Hz; translating {src} -> {dst} "
@@ -218,46 +217,36 @@ def _file_rate(path: str) -> int:
 
 
 def cmd_export(args) -> None:
-    """Exports the generators of a finished run (SavedModel + TFLite)."""
-    import keras
+    """Exports the generators of a finished run of any family (SavedModel + TFLite)."""
+    from tfaudiogan.export.runs import run_spec
+    from tfaudiogan.export.spec import export_model
 
-    from tfaudiogan.configs import load_json
-    from tfaudiogan.configs.cyclegan import CycleGANConfig
-    from tfaudiogan.export.cyclegan import export_translator
-
-    run = Path(args.run)
-    if not (run / "config.json").exists():
-        raise FileNotFoundError(f"'{run}' is not a run directory (no config.json)")
-    config = load_json(CycleGANConfig, run / "config.json")
-    gens = [run / "generators" / f"{n}.keras" for n in ("gen_ab", "gen_ba")]
-    for g in gens:
-        if not g.exists():
-            raise FileNotFoundError(f"'{g}' is missing: the run has not finished training")
-    _progress(f"exporting {run} to {args.out}")
-    gen_ab, gen_ba = (keras.saving.load_model(g) for g in gens)
-    paths = export_translator(gen_ab, gen_ba, config, args.out,
-                              domains=(config.data.domain_a, config.data.domain_b))
+    family, spec = run_spec(args.run)
+    _progress(f"exporting {args.run} ({family.label}) to {args.out}")
+    paths = export_model(spec, args.out)
     for kind, path in paths.items():
         _progress(f"{kind}: {path}")
 
 
 def cmd_check_serving(args) -> None:
-    """Loads a SavedModel the way TF Serving does and answers a REST-format request."""
-    from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
-    from tfaudiogan.export.serving import request_body, rest_predict, saved_model_cli_show
+    """Loads a SavedModel the way TF Serving does and answers a REST request per signature."""
+    from tfaudiogan.export.serving import (
+        ServedModel,
+        probe_body,
+        rest_predict,
+        saved_model_cli_show,
+    )
 
-    version_dir = resolve_version_dir(args.model)
-    meta = read_metadata(version_dir)
-    _progress(saved_model_cli_show(version_dir))
-    rate = int(meta["sample_rate"])
-    probe = (0.1 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
-    for signature in meta.get("signatures", list(DIRECTIONS.values())):
-        reply = rest_predict(version_dir, request_body(probe[None], signature_name=signature))
+    served = ServedModel.load(args.model)
+    _progress(saved_model_cli_show(served.version_dir))
+    for signature in served.metadata.get("signatures", sorted(served.loaded.signatures)):
+        reply = rest_predict(served, probe_body(served, signature))
         if "error" in reply:
             raise RuntimeError(f"signature {signature} failed: {reply['error']}")
-        out = np.asarray(reply["predictions"], np.float32)
-        _progress(f"{signature}: REST request ok, output shape {out.shape}")
-    _progress(f"{version_dir} is ready for TensorFlow Serving")
+        shapes = {k: np.shape(v) for k, v in reply["outputs"].items()} if isinstance(
+            reply["outputs"], dict) else np.shape(reply["outputs"])
+        _progress(f"{signature}: REST request ok, output shape {shapes}")
+    _progress(f"{served.version_dir} is ready for TensorFlow Serving")
 
 
 def cmd_datasets(args) -> None:
@@ -316,8 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("input")
     t.add_argument("output")
     t.set_defaults(func=cmd_translate)
-    e = sub.add_parser("export", help="export a finished run as SavedModel + TFLite")
-    e.add_argument("--run", required=True, help="run directory (holds config.json)")
+    e = sub.add_parser("export", help="export a finished run of any family as SavedModel + "
+                       "TFLite")
+    e.add_argument("--run", required=True,
+                   help="run directory (config.json + the generators the run saved; the family "
+                        "is recognised from the config)")
     e.add_argument("--out", default="saved_models", help="export root (TF Serving layout)")
     e.set_defaults(func=cmd_export)
     c = sub.add_parser("check-serving", help="check a SavedModel the way TF Serving loads it")

@@ -11,7 +11,8 @@ from tfaudiogan.configs import from_dict, get_preset
 from tfaudiogan.configs.cyclegan import CycleGANConfig
 from tfaudiogan.export import saved_model as sm
 from tfaudiogan.export import tflite
-from tfaudiogan.export.cyclegan import check_waveform_batch, export_translator
+from tfaudiogan.export.cyclegan import export_translator
+from tfaudiogan.export.signatures import check_waveform_batch
 from tfaudiogan.models.cyclegan import resnet_generator
 
 STEREO_MESSAGE = ("expected mono audio [batch, samples]; got an array of shape (48000, 2) that "

@@ -13,7 +13,7 @@ from tfaudiogan.configs import gansynth as presets
 from tfaudiogan.export import gansynth as export
 from tfaudiogan.export.tflite import load_interpreter, run_tflite, tflite_signatures
 from tfaudiogan.gans.progressive import new_alpha, stage_networks
-from tfaudiogan.training import gansynth as training
+from tfaudiogan.recipes import gansynth as training
 
 
 def four_block_config():
@@ -73,7 +73,8 @@ def test_saved_model_generate_matches_the_keras_generator_and_inversion(exported
     np.testing.assert_allclose(audio, reference_audio(config, generator, z, pitch),
                                atol=1e-5, rtol=1e-4)
     meta = json.loads((paths["saved_model"] / "tfaudiogan.json").read_text())
-    assert (meta["min_pitch"], meta["max_pitch"], meta["latent_size"]) == (24, 84, 8)
+    assert (meta["min_pitch"], meta["max_pitch"], meta["latent_dim"]) == (24, 84, 8)
+    assert meta["audio_length"] == config.spectrogram.audio_length
 
 
 def test_tflite_is_builtins_only_and_matches_the_saved_model(exported):

@@ -51,7 +51,7 @@ def test_layout_metadata_and_saved_model_parity(exported):
                      "tflite": exported["root"] / f"{name}_1.tflite"}
     meta = sm.read_metadata(paths["saved_model"])
     assert meta["latent_dim"] == LATENT and meta["sample_rate"] == 16000
-    assert meta["slice_len"] == 16384 and meta["family"] == exported["config"].model.kind
+    assert meta["audio_length"] == 16384 and meta["family"] == exported["config"].model.kind
     assert meta["signatures"] == ["generate", "serving_default"]
     loaded = tf.saved_model.load(str(paths["saved_model"]))
     for key in ("generate", "serving_default"):

@@ -3,7 +3,7 @@
 Signatures of the SavedModel (TF Serving layout, ``tfaudiogan.json`` sidecar) and of the
 builtins-only TFLite file (any batch by default; see :func:`export_gansynth`):
 
-    generate(z [batch, latent] float32, pitch [batch] int32 MIDI) -> {"audio": [batch, samples]}
+    generate(z [batch, latent_dim] float32, pitch [batch] int32 MIDI) -> {"audio": [batch, samples]}
     serving_default = generate
 
 Inside the graph: one-hot of ``pitch - min_pitch`` -> EMA generator (normalised images) ->
@@ -22,7 +22,6 @@ pitches with a clear ``ValueError`` before calling either model.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import keras
@@ -30,44 +29,18 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.gansynth import GANSynthSpectrogram, denormalise, spectrogram_from_config
-from tfaudiogan.export.saved_model import next_version, write_archive
-from tfaudiogan.export.tflite import write_tflite
+from tfaudiogan.export.signatures import AUDIO, GENERATE, LATENT, PITCH, check_inputs
+from tfaudiogan.export.signatures import check_pitches as check_pitches
+from tfaudiogan.export.spec import ExportSpec, Signature, export_model
 from tfaudiogan.layers.fade_in import upscale
 
-SIGNATURE = "generate"
-DEFAULT_SIGNATURE = "serving_default"
-OUTPUT_NAME = "audio"
+FAMILY = "gansynth"
 
 
-def check_pitches(pitch, min_pitch: int = 24, max_pitch: int = 84) -> np.ndarray:
-    """Validates MIDI pitches for the ``generate`` signature.
-
-    Args:
-        pitch: int array-like ``[batch]``.
-        min_pitch, max_pitch: the model's inclusive range (paper 24..84).
-
-    Returns:
-        int32 ``[batch]``.
-
-    Raises:
-        ValueError: non-integer values or pitches outside the range (named in the message).
-    """
-    values = np.asarray(pitch)
-    if values.ndim != 1:
-        raise ValueError(f"pitch must be a 1-D list of MIDI numbers, got shape {values.shape}")
-    if values.size and not np.all(np.equal(np.mod(values, 1), 0)):
-        raise ValueError(f"pitch must hold integer MIDI numbers, got {values.tolist()}")
-    values = values.astype(np.int64)
-    bad = sorted({int(p) for p in values if not min_pitch <= p <= max_pitch})
-    if bad:
-        raise ValueError(f"pitches {bad} are outside the model's range {min_pitch}..{max_pitch}")
-    return values.astype(np.int32)
-
-
-def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_size: int,
-                      min_pitch: int, num_pitches: int, batch: int | None = None,
-                      range_check: bool = True):
-    """The tf.function ``(z [batch, latent], pitch [batch] int32) -> {"audio": [batch, n]}``.
+def generate_signature(generator: keras.Model, rep: GANSynthSpectrogram, latent_dim: int,
+                       min_pitch: int, num_pitches: int, batch: int | None = None,
+                       range_check: bool = True) -> Signature:
+    """``generate(z [batch, latent_dim], pitch [batch] int32) -> {"audio": [batch, n]}``.
 
     ``batch=None`` gives a dynamic batch, an int a fixed one. ``range_check=True`` fails on
     out-of-range pitches (SavedModel / TF Serving); ``False`` only clips them (TFLite, where
@@ -77,8 +50,6 @@ def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_s
     max_pitch = min_pitch + num_pitches - 1
     message = f"pitch must be a MIDI number in {min_pitch}..{max_pitch}"
 
-    @tf.function(input_signature=[tf.TensorSpec([batch, latent_size], tf.float32, name="z"),
-                                  tf.TensorSpec([batch], tf.int32, name="pitch")])
     def generate(z, pitch):
         if range_check:  # SavedModel: a clear error instead of a silent clip
             checks = [tf.debugging.assert_greater_equal(pitch, min_pitch, message=message),
@@ -90,22 +61,42 @@ def generate_function(generator: keras.Model, rep: GANSynthSpectrogram, latent_s
         images = generator({"z": z, "pitch": onehot}, training=False)
         factor = full_time // int(images.shape[1])
         images = upscale(images, factor) if factor > 1 else images
-        return {OUTPUT_NAME: rep.decode(denormalise(images))}
+        return {AUDIO: rep.decode(denormalise(images))}
 
-    return generate
+    return Signature(generate, (tf.TensorSpec([batch, latent_dim], tf.float32, name=LATENT),
+                                tf.TensorSpec([batch], tf.int32, name=PITCH)))
 
 
-def gansynth_archive(generator: keras.Model, rep: GANSynthSpectrogram, latent_size: int,
-                     min_pitch: int, num_pitches: int, batch: int | None = None,
-                     range_check: bool = True) -> keras.export.ExportArchive:
-    """ExportArchive with ``generate`` and ``serving_default`` (arguments as above)."""
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
-    fn = generate_function(generator, rep, latent_size, min_pitch, num_pitches, batch,
-                           range_check)
-    archive.add_endpoint(SIGNATURE, fn)
-    archive.add_endpoint(DEFAULT_SIGNATURE, fn)
-    return archive
+def gansynth_spec(generator: keras.Model, config, tflite_batch: int | None = None
+                  ) -> ExportSpec:
+    """The export of a GANSynth (EMA) generator of a ``GANSynthConfig`` run.
+
+    The SavedModel signature checks the pitch range; the TFLite one clips it and takes
+    ``tflite_batch`` notes per call (None: any batch). See :func:`export_gansynth`.
+    """
+    from tfaudiogan.configs import to_dict
+
+    m, s = config.model, config.spectrogram
+    rep = spectrogram_from_config(s)
+
+    def generate(batch, range_check):
+        return {GENERATE: generate_signature(generator, rep, m.latent_size, m.min_pitch,
+                                             m.num_pitches, batch, range_check)}
+
+    metadata = {
+        "sample_rate": s.sample_rate, "audio_length": s.audio_length,
+        "latent_distribution": "normal(0, 1)",
+        "inputs": {LATENT: "float32 [batch, latent_dim]",
+                   PITCH: f"int32 [batch] MIDI, clipped to {m.min_pitch}..{m.max_pitch} "
+                          "in the graph; validate with check_pitches"},
+        "outputs": {AUDIO: "float32 [batch, audio_length]"},
+        "config": to_dict(config),
+    }
+    limits = {"latent_dim": m.latent_size, "min_pitch": m.min_pitch, "max_pitch": m.max_pitch}
+    return ExportSpec(FAMILY, config.name, (generator,), generate(None, True), default=GENERATE,
+                      metadata=metadata, limits=limits,
+                      tflite_signatures=generate(tflite_batch, False),
+                      tflite_metadata={"batch": tflite_batch})
 
 
 def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLike,
@@ -141,57 +132,26 @@ def export_gansynth(generator: keras.Model, config, export_root: str | os.PathLi
     Returns:
         ``{"saved_model": version dir[, "tflite": path]}``.
     """
-    from tfaudiogan.configs import to_dict
-
-    m, s = config.model, config.spectrogram
-    rep = spectrogram_from_config(s)
-    name = name or config.name
-    root = Path(export_root)
-    if version is None:
-        version = next_version(root / name)
-    tflite_path = root / f"{name}_{version}.tflite"
-    meta = {
-        "family": "gansynth", "name": name, "sample_rate": s.sample_rate,
-        "latent_size": m.latent_size, "latent_distribution": "normal(0, 1)",
-        "min_pitch": m.min_pitch, "max_pitch": m.max_pitch, "audio_length": s.audio_length,
-        "signatures": [SIGNATURE, DEFAULT_SIGNATURE],
-        "inputs": {"z": "float32 [batch, latent_size]",
-                   "pitch": f"int32 [batch] MIDI, clipped to {m.min_pitch}..{m.max_pitch} "
-                            "in the graph; validate with check_pitches"},
-        "outputs": {OUTPUT_NAME: "float32 [batch, audio_length]"},
-        "config": to_dict(config),
-    }
-    if tflite:
-        meta["tflite"] = {"file": tflite_path.name, "signatures": [SIGNATURE],
-                          "batch": tflite_batch}
-    archive = gansynth_archive(generator, rep, m.latent_size, m.min_pitch, m.num_pitches)
-    version_dir = write_archive(archive, root / name, version=version, metadata=meta)
-    paths = {"saved_model": version_dir}
-    if tflite:
-        lite = gansynth_archive(generator, rep, m.latent_size, m.min_pitch, m.num_pitches,
-                                batch=tflite_batch, range_check=False)
-        with tempfile.TemporaryDirectory(dir=root) as tmp:
-            lite.write_out(os.path.join(tmp, "tflite_source"), verbose=False)
-            paths["tflite"] = write_tflite(os.path.join(tmp, "tflite_source"), tflite_path,
-                                           signature_keys=[SIGNATURE])
-    return paths
+    return export_model(gansynth_spec(generator, config, tflite_batch), export_root, name=name,
+                        version=version, tflite=tflite)
 
 
 def generate_audio(signature, z, pitch, min_pitch: int = 24, max_pitch: int = 84) -> np.ndarray:
-    """Python client: validates pitches, then calls a loaded ``generate`` signature.
+    """Python client: validates the inputs, then calls a loaded ``generate`` signature.
 
     Args:
         signature: ``tf.saved_model.load(dir).signatures["generate"]`` (or any callable with
             the keyword inputs ``z`` and ``pitch``).
-        z: float ``[batch, latent]``.
-        pitch: int ``[batch]`` MIDI.
+        z: float ``[batch, latent_dim]``.
+        pitch: int ``[batch]`` MIDI in ``min_pitch..max_pitch``.
 
     Returns:
         float32 ``[batch, audio_length]``.
+
+    Raises:
+        ValueError: bad pitches or shapes (see :func:`tfaudiogan.export.signatures.check_inputs`).
     """
-    pitch = check_pitches(pitch, min_pitch, max_pitch)
-    z = np.asarray(z, np.float32)
-    if z.ndim != 2 or z.shape[0] != pitch.shape[0]:
-        raise ValueError(f"z must be [batch, latent] with batch {pitch.shape[0]}, got {z.shape}")
-    out = signature(z=tf.constant(z), pitch=tf.constant(pitch))
-    return np.asarray(out[OUTPUT_NAME])
+    inputs = check_inputs({LATENT: z, PITCH: pitch},
+                          limits={"min_pitch": min_pitch, "max_pitch": max_pitch})
+    out = signature(**{k: tf.constant(v) for k, v in inputs.items()})
+    return np.asarray(out[AUDIO])

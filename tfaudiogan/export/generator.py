@@ -1,4 +1,4 @@
-"""Export an unconditional audio generator: latent in, waveform out.
+"""Export an unconditional audio generator (WaveGAN / SpecGAN): latent in, waveform out.
 
 Signatures of the SavedModel (TF Serving layout, ``tfaudiogan.json`` sidecar):
 
@@ -17,6 +17,7 @@ and may exceed it). To write 16-bit files as the reference does, use :func:`to_i
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,13 +26,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.export.saved_model import next_version, write_archive
-from tfaudiogan.export.tflite import write_tflite
+from tfaudiogan.audio.specgan import spectrogram_from_config
+from tfaudiogan.export.signatures import AUDIO, GENERATE, LATENT
+from tfaudiogan.export.spec import ExportSpec, Signature, export_model
 
-SIGNATURE = "generate"
-DEFAULT_SIGNATURE = "serving_default"
-INPUT_NAME = "z"
-OUTPUT_NAME = "audio"
 INT16_SCALE = 32767.0  # train_wavegan.py float_to_int16: x * 32767, clip +-32767, cast
 
 
@@ -48,9 +46,9 @@ def to_int16(audio) -> np.ndarray:
     return np.clip(x, -INT16_SCALE, INT16_SCALE).astype(np.int16)
 
 
-def generator_function(generator: keras.Model, latent_dim: int,
-                       postprocess: Callable | None = None) -> Callable:
-    """A tf.function `z [batch, latent_dim] -> {"audio": [batch, samples]}`.
+def generator_signature(generator: keras.Model, latent_dim: int,
+                        postprocess: Callable | None = None) -> Signature:
+    """`generate(z [batch, latent_dim]) -> {"audio": [batch, samples]}`.
 
     Args:
         generator: z `[batch, latent_dim]` -> `[batch, samples, channels]` waveforms or
@@ -59,68 +57,84 @@ def generator_function(generator: keras.Model, latent_dim: int,
         postprocess: optional in-graph function generator output -> `[batch, samples]` audio
             (e.g. `SpecGANSpectrogram.decode`). Without it a trailing channel axis of size 1 is
             dropped (`[batch, samples, 1] -> [batch, samples]`).
-
-    Returns:
-        The tf.function (one input `z`, output dict with key `audio`).
     """
 
-    @tf.function(input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name=INPUT_NAME)])
     def generate(z):
         out = generator(z, training=False)
         if postprocess is not None:
             out = postprocess(out)
         elif out.shape.rank == 3 and out.shape[-1] == 1:
             out = tf.squeeze(out, axis=-1)
-        return {OUTPUT_NAME: tf.cast(out, tf.float32)}
+        return {AUDIO: tf.cast(out, tf.float32)}
 
-    return generate
+    return Signature(generate, (tf.TensorSpec([None, latent_dim], tf.float32, name=LATENT),))
 
 
-def generator_archive(generator: keras.Model, latent_dim: int,
-                      postprocess: Callable | None = None) -> keras.export.ExportArchive:
-    """An ExportArchive with the `generate` endpoint and `serving_default`.
+def generator_function(generator: keras.Model, latent_dim: int,
+                       postprocess: Callable | None = None) -> Callable:
+    """The tf.function of :func:`generator_signature` (one input `z`, output key `audio`)."""
+    return generator_signature(generator, latent_dim, postprocess).function()
+
+
+def moments_path(config, run_dir) -> Path:
+    """A SpecGAN run's moments file (``spectrogram.moments_file``, relative to the run)."""
+    path = Path(config.spectrogram.moments_file)
+    return path if path.is_absolute() else Path(run_dir) / path
+
+
+def specgan_postprocess(config, run_dir) -> Callable:
+    """The in-graph SpecGAN inversion of a run: its moments and Griffin-Lim settings.
 
     Args:
-        generator: the trained generator (see :func:`generator_function`).
-        latent_dim: size of z.
-        postprocess: optional in-graph conversion of the generator output to audio.
+        config: the run's ``WaveGANConfig`` with ``model.kind == "specgan"``.
+        run_dir: the run directory (holds the moments file, see :func:`moments_path`).
 
     Returns:
-        The archive: `generate(z [batch, latent_dim]) -> {"audio": [batch, samples]}`.
+        ``images [batch, frames, 128, 1] -> audio [batch, slice_len]``.
     """
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
-    fn = generator_function(generator, latent_dim, postprocess)
-    archive.add_endpoint(SIGNATURE, fn)
-    archive.add_endpoint(DEFAULT_SIGNATURE, fn)
-    return archive
+    s = config.spectrogram
+    rep = spectrogram_from_config(s, config.model.slice_len, moments_path(config, run_dir))
+    return functools.partial(rep.decode, n_iter=s.griffin_lim_iters)
 
 
-def generator_metadata(config, extra: dict | None = None) -> dict:
-    """The `tfaudiogan.json` sidecar of a generator export.
+def generator_spec(generator: keras.Model, config, postprocess: Callable | None = None,
+                   metadata: dict | None = None) -> ExportSpec:
+    """The export of a WaveGAN / SpecGAN generator.
 
-    Reads `model.kind` (family), `model.latent_dim`, `model.slice_len` and `data.sample_rate`
-    from a WaveGAN/SpecGAN config; `extra` adds or overrides keys (other families).
+    Args:
+        generator: the trained generator (see :func:`generator_signature`).
+        config: the run config: `model.kind` (family), `model.latent_dim`, `model.slice_len`
+            (audio_length), `data.sample_rate`, `name`; missing sections are allowed when
+            `metadata` supplies the values.
+        postprocess: optional in-graph generator-output -> audio function (SpecGAN inversion).
+        metadata: extra sidecar keys (they override the ones read from `config`).
+
+    Raises:
+        ValueError: no latent size is known.
     """
     from tfaudiogan.configs import to_dict
 
     model = getattr(config, "model", None)
     data = getattr(config, "data", None)
     meta = {
-        "family": getattr(model, "kind", None),
-        "name": getattr(config, "name", None),
         "sample_rate": getattr(data, "sample_rate", None),
-        "latent_dim": getattr(model, "latent_dim", None),
-        "slice_len": getattr(model, "slice_len", None),
+        "audio_length": getattr(model, "slice_len", None),
         "channels": getattr(model, "channels", 1),
         "latent_distribution": "uniform(-1, 1)",  # reference/wavegan.md 4.2
-        "signatures": [SIGNATURE, DEFAULT_SIGNATURE],
-        "inputs": {INPUT_NAME: "float32 [batch, latent_dim]"},
-        "outputs": {OUTPUT_NAME: "float32 [batch, samples] (mono) in about [-1, 1]"},
+        "inputs": {LATENT: "float32 [batch, latent_dim]"},
+        "outputs": {AUDIO: "float32 [batch, audio_length] (mono) in about [-1, 1]"},
         "config": to_dict(config),
+        **(metadata or {}),
     }
-    meta.update(extra or {})
-    return meta
+    latent_dim = meta.pop("latent_dim", getattr(model, "latent_dim", None))
+    if not latent_dim:
+        raise ValueError("exporting a generator needs a latent size (config.model.latent_dim or "
+                         "metadata={'latent_dim': ...})")
+    family = meta.pop("family", getattr(model, "kind", None))
+    name = meta.pop("name", getattr(config, "name", None)) or "generator"
+    return ExportSpec(family, name, (generator,),
+                      {GENERATE: generator_signature(generator, int(latent_dim), postprocess)},
+                      default=GENERATE, metadata=meta, limits={"latent_dim": int(latent_dim)})
 
 
 def export_generator(generator: keras.Model, config, export_root: str | os.PathLike,
@@ -130,16 +144,11 @@ def export_generator(generator: keras.Model, config, export_root: str | os.PathL
     """Exports a generator as a SavedModel version and a builtins-only TFLite file.
 
     Writes `export_root/<name>/<version>/` and `export_root/<name>_<version>.tflite` (one
-    `generate` signature runner).
+    `generate` signature runner); see :func:`generator_spec` for the arguments.
 
     Args:
-        generator: the trained generator.
-        config: the run config (see :func:`generator_metadata`).
-        export_root: directory receiving the model directory and the `.tflite` file.
         name: model name (default `config.name`).
         version: integer version; default one above the highest existing.
-        postprocess: optional in-graph generator-output -> audio function (SpecGAN inversion).
-        metadata: extra sidecar keys.
 
     Returns:
         `{"saved_model": version dir, "tflite": .tflite path}`.
@@ -148,21 +157,5 @@ def export_generator(generator: keras.Model, config, export_root: str | os.PathL
         FileExistsError: the version directory or the .tflite file already exists.
         ValueError: the graph is not TFLite-builtin-only, or no latent size is known.
     """
-    meta = generator_metadata(config, metadata)
-    latent_dim = meta.get("latent_dim")
-    if not latent_dim:
-        raise ValueError("export_generator needs a latent size (config.model.latent_dim or "
-                         "metadata={'latent_dim': ...})")
-    name = name or meta.get("name") or "generator"
-    root = Path(export_root)
-    base_dir = root / name
-    if version is None:
-        version = next_version(base_dir)
-    tflite_path = root / f"{name}_{version}.tflite"
-    if tflite_path.exists():
-        raise FileExistsError(f"'{tflite_path}' already exists; refusing to overwrite it")
-    archive = generator_archive(generator, int(latent_dim), postprocess)
-    meta["tflite"] = {"file": tflite_path.name, "signatures": [SIGNATURE]}
-    version_dir = write_archive(archive, base_dir, version=version, metadata=meta)
-    write_tflite(version_dir, tflite_path, signature_keys=[SIGNATURE])
-    return {"saved_model": version_dir, "tflite": tflite_path}
+    return export_model(generator_spec(generator, config, postprocess, metadata), export_root,
+                        name=name, version=version)

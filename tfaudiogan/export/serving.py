@@ -25,8 +25,15 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfaudiogan.export.cyclegan import DEFAULT_SIGNATURE, INPUT_NAME, check_waveform_batch
 from tfaudiogan.export.saved_model import read_metadata, resolve_version_dir
+from tfaudiogan.export.signatures import (
+    DEFAULT_SIGNATURE,
+    INPUT_NAME,
+    PITCH,
+    WAVEFORM,
+    check_inputs,
+    check_waveform_batch,
+)
 
 # ------------------------------------------------------------------ saved_model_cli (TF1 loader)
 
@@ -127,34 +134,21 @@ class ServedModel:
 
     def predict(self, signature_name: str | None,
                 inputs: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Validates ``inputs`` against the signature and runs it.
+        """Validates ``inputs`` against the signature and the export's limits, then runs it.
 
-        Inputs are cast to the signature dtypes and checked against its shapes; a float
-        ``waveform`` input additionally goes through :func:`check_waveform_batch` (stereo-looking,
-        empty, too short for one STFT frame, NaN).
+        Validation is :func:`tfaudiogan.export.signatures.check_inputs`: names, dtypes and
+        shapes of the signature, then the limits of the ``tfaudiogan.json`` sidecar (audio
+        that looks stereo, is empty, too short for one STFT frame or NaN; latent size; MIDI
+        pitch range; control frames) and one batch size for all inputs.
 
         Raises:
-            ValueError: unknown signature, missing/extra inputs, bad dtype/shape or audio, or
+            ValueError: unknown signature, missing/extra inputs, bad dtype/shape/values, or
                 a TF runtime error (its message).
         """
         fn = self.signature(signature_name)
-        specs = fn.structured_input_signature[1]
-        if set(inputs) != set(specs):
-            raise ValueError(f"signature '{signature_name or DEFAULT_SIGNATURE}' takes inputs "
-                             f"{sorted(specs)}; got {sorted(inputs)}")
-        feed = {}
-        for name, spec in specs.items():
-            try:
-                value = np.asarray(inputs[name], dtype=spec.dtype.as_numpy_dtype)
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"input '{name}' cannot be converted to {spec.dtype.name} "
-                                 f"{spec.shape}: {error}") from error
-            if not spec.shape.is_compatible_with(value.shape):
-                raise ValueError(f"input '{name}' has shape {value.shape}; the signature "
-                                 f"expects {spec.shape.as_list()} (None = any size)")
-            if name == INPUT_NAME and spec.dtype.is_floating and value.ndim == 2:
-                value = check_waveform_batch(value, int(self.metadata.get("min_samples", 1)))
-            feed[name] = tf.constant(value)
+        values = check_inputs(inputs, fn.structured_input_signature[1], self.metadata,
+                              signature_name or DEFAULT_SIGNATURE)
+        feed = {name: tf.constant(value) for name, value in values.items()}
         try:
             outputs = fn(**feed)
         except tf.errors.OpError as error:
@@ -289,6 +283,35 @@ def request_body(waveform, signature_name: str | None = None, row_format: bool =
     else:
         body["inputs"] = {input_name: batch.tolist()}
     return body
+
+
+# Probe values per input name: a quiet 440 Hz tone, a mid-range note, audible DDSP controls.
+_PROBE_FILL = {"f0_hz": 220.0, "amplitude": 0.1, "harmonic_distribution": 1.0,
+               "noise_magnitudes": 0.01}
+
+
+def probe_body(served: ServedModel, signature_name: str | None = None) -> dict:
+    """A valid columnar REST body for one signature of any export (batch 1), to smoke-test it.
+
+    Inputs by name: ``waveform`` one second of a 0.1 x 440 Hz sine at the export's sample rate;
+    ``pitch`` the middle of ``min_pitch..max_pitch`` (MIDI 60 without limits); DDSP controls
+    a 220 Hz note; anything else (``z``) zeros. Every other dimension is the signature's.
+    """
+    name = signature_name or DEFAULT_SIGNATURE
+    meta = served.metadata
+    rate = int(meta.get("sample_rate", 16_000))
+    inputs = {}
+    for key, spec in served.signature(name).structured_input_signature[1].items():
+        if key == WAVEFORM:
+            t = np.arange(max(rate, int(meta.get("min_samples", 1)))) / rate
+            inputs[key] = (0.1 * np.sin(2 * np.pi * 440 * t))[None]
+            continue
+        shape = [1] + [d or 1 for d in spec.shape.as_list()[1:]]
+        fill = _PROBE_FILL.get(key, 0.0)
+        if key == PITCH:
+            fill = (int(meta.get("min_pitch", 60)) + int(meta.get("max_pitch", 60))) // 2
+        inputs[key] = np.full(shape, fill, spec.dtype.as_numpy_dtype)
+    return {"signature_name": name, "inputs": {k: v.tolist() for k, v in inputs.items()}}
 
 
 def curl_example(model_name: str, body_path: str | os.PathLike, host: str = "localhost",
