@@ -5,7 +5,8 @@ import struct
 import numpy as np
 import pytest
 
-from tfaudiogan.generation.latent import check_pitches, interpolate_latents, pitch_sweep, slerp
+from tfaudiogan.audio.pitch import check_pitches
+from tfaudiogan.generation.latent import interpolate_latents, pitch_sweep, slerp
 from tfaudiogan.generation.midi import Note, note_envelope, read_midi, render_midi, write_midi
 
 SR = 16000

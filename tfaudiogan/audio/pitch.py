@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from tfaudiogan.audio.db import safe_log
 
-__all__ = ["hz_to_midi", "midi_to_hz"]
+__all__ = ["check_pitches", "hz_to_midi", "midi_to_hz"]
 
 A4_HZ = 440.0
 A4_MIDI = 69.0
@@ -70,3 +70,33 @@ def hz_to_midi(frequencies) -> tf.Tensor:
     log2_f = safe_log(frequencies) / math.log(2.0)
     notes = 12.0 * (log2_f - math.log2(A4_HZ)) + A4_MIDI
     return tf.where(frequencies <= 0.0, 0.0, notes)
+
+
+def check_pitches(pitches, min_pitch: int = 24, max_pitch: int = 84) -> np.ndarray:
+    """Validates the MIDI pitches asked of a pitch-conditioned generator.
+
+    A clear error here instead of a wrong one-hot (or a clipped pitch) in the graph.
+
+    Args:
+        pitches: whole MIDI numbers, any 1-D array-like or iterable ``[n]``.
+        min_pitch, max_pitch: the model's inclusive range (default GANSynth's 24..84,
+            reference/gansynth.md: the NSynth subset it trains on).
+
+    Returns:
+        int32 ``[n]``.
+
+    Raises:
+        ValueError: not 1-D, values that are not whole numbers, or pitches outside the range
+            (named in the message).
+    """
+    values = np.asarray(pitches if isinstance(pitches, np.ndarray) else list(pitches))
+    if values.ndim != 1:
+        raise ValueError(f"pitches must be a 1-D list of MIDI numbers, got shape {values.shape}")
+    if values.size and not np.all(np.equal(np.mod(values, 1), 0)):
+        raise ValueError(f"pitches must be integer MIDI numbers (whole numbers), "
+                         f"got {values.tolist()[:8]}")
+    values = values.astype(np.int64)
+    bad = sorted({int(p) for p in values if not min_pitch <= p <= max_pitch})
+    if bad:
+        raise ValueError(f"pitches {bad} are outside the model's range {min_pitch}..{max_pitch}")
+    return values.astype(np.int32)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfaudiogan.audio.pitch import check_pitches
 from tfaudiogan.models.ddsp_gan import CONTROL_KEYS, check_control_frames
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -81,32 +82,6 @@ def check_waveform_batch(array, min_samples: int = 1) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise ValueError("audio contains NaN or Inf samples")
     return np.ascontiguousarray(a)
-
-
-def check_pitches(pitch, min_pitch: int = 24, max_pitch: int = 84) -> np.ndarray:
-    """Validates MIDI pitches of a pitch-conditioned ``generate`` signature.
-
-    Args:
-        pitch: int array-like ``[batch]``.
-        min_pitch, max_pitch: the model's inclusive range (GANSynth: 24..84).
-
-    Returns:
-        int32 ``[batch]``.
-
-    Raises:
-        ValueError: not 1-D, non-integer values, or pitches outside the range (named in the
-            message).
-    """
-    values = np.asarray(pitch)
-    if values.ndim != 1:
-        raise ValueError(f"pitch must be a 1-D list of MIDI numbers, got shape {values.shape}")
-    if values.size and not np.all(np.equal(np.mod(values, 1), 0)):
-        raise ValueError(f"pitch must hold integer MIDI numbers, got {values.tolist()}")
-    values = values.astype(np.int64)
-    bad = sorted({int(p) for p in values if not min_pitch <= p <= max_pitch})
-    if bad:
-        raise ValueError(f"pitches {bad} are outside the model's range {min_pitch}..{max_pitch}")
-    return values.astype(np.int32)
 
 
 def check_latents(z, latent_dim: int | None = None) -> np.ndarray:

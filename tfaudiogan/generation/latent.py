@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-__all__ = ["check_pitches", "interpolate_latents", "pitch_sweep", "slerp"]
+from tfaudiogan.audio.pitch import check_pitches
+
+__all__ = ["interpolate_latents", "pitch_sweep", "slerp"]
 
 MIN_PITCH, MAX_PITCH = 24, 84  # the GANSynth model's pitch range (gansynth.md section 3)
 
@@ -59,22 +61,6 @@ def interpolate_latents(z_a, z_b, steps: int, method: str = "slerp") -> np.ndarr
         a, b = np.asarray(z_a, np.float32), np.asarray(z_b, np.float32)
         return ((1 - t[:, None]) * a + t[:, None] * b).astype(np.float32)
     raise ValueError(f"unknown method '{method}'; use 'slerp' or 'linear'")
-
-
-def check_pitches(pitches, min_pitch: int = MIN_PITCH, max_pitch: int = MAX_PITCH) -> np.ndarray:
-    """``pitches`` as int32 ``[n]``; a clear error (not a wrong one-hot) when out of range."""
-    p = np.asarray(list(pitches) if not isinstance(pitches, np.ndarray) else pitches)
-    if p.size == 0:
-        raise ValueError("no pitches given")
-    if not np.issubdtype(p.dtype, np.integer):
-        if not np.all(np.equal(np.mod(p, 1), 0)):
-            raise ValueError(f"pitches must be whole MIDI numbers, got {p[:8]}")
-    p = p.astype(np.int32).reshape(-1)
-    bad = p[(p < min_pitch) | (p > max_pitch)]
-    if bad.size:
-        raise ValueError(f"pitches {sorted(set(bad.tolist()))} are outside the model's range "
-                         f"{min_pitch}..{max_pitch}")
-    return p
 
 
 def _generate(generate_fn: GenerateFn, z: np.ndarray, pitches: np.ndarray,

@@ -24,7 +24,7 @@ from tfaudiogan.audio.specgan import (
     spectrogram_from_config,
 )
 from tfaudiogan.configs.wavegan import WaveGANConfig
-from tfaudiogan.export.generator import export_generator
+from tfaudiogan.export.generator import export_generator, moments_path
 from tfaudiogan.gans.wavegan import WaveGAN, training_batches
 from tfaudiogan.models import specgan as specgan_networks
 from tfaudiogan.models import wavegan as wavegan_networks
@@ -118,12 +118,6 @@ def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
         logger.info("note: %d clips < batch x d_updates = %d; examples repeat within a step",
                     len(waves), batch)
     return np.asarray(waves, np.float32)
-
-
-def moments_path(config: WaveGANConfig, model_dir) -> Path:
-    """Where the SpecGAN moments of this run live (``spectrogram.moments_file``)."""
-    path = Path(config.spectrogram.moments_file)
-    return path if path.is_absolute() else Path(model_dir) / path
 
 
 def spectrogram_frontend(config: WaveGANConfig, model_dir) -> SpecGANSpectrogram:
