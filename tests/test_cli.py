@@ -218,3 +218,10 @@ def test_generate_bad_requests_are_one_line(generator_export, tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error:") and message in err and "\n" not in err
     assert not list(tmp_path.rglob("*.wav"))
+
+
+def test_info_names_devices_strategy_and_precision(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "devices:" in out and "GPU:" in out and "TensorFlow" in out
+    assert "replica(s)" in out and "precision policy float32" in out and "XLA" in out

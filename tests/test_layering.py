@@ -4,7 +4,8 @@ audio (the signal-processing base), layers, configs and losses import no other s
 synths build on audio; models on those; gans on models and losses; data, metrics, export and
 generation never import gans or training; training (the driver and its callbacks) may use
 everything below; recipes (one per family) use training too; experiments pair a config family
-with a recipe; the cli uses what a trained model needs, never training or recipes.
+with a recipe; the cli uses what a trained model needs and training's device report, never
+recipes.
 """
 
 import ast
@@ -27,7 +28,7 @@ ALLOWED = {
     "recipes": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation",
                        "training"},
     "experiments": {"configs", "training", "recipes"},
-    "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation"},
+    "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation", "training"},
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``tfaudiogan`` command: generate | translate | export | check-serving | datasets.
+"""The ``tfaudiogan`` command: generate | translate | export | check-serving | datasets | info.
 
     tfaudiogan generate --model runs/wavegan_sc09/demo/export/wavegan_sc09 --n 100 out/
     tfaudiogan generate --model saved_models/wavegan_sc09 --interpolate 8 out/
@@ -10,6 +10,7 @@
     tfaudiogan export --run runs/gansynth_nsynth/demo     (any family: the run's config says which)
     tfaudiogan check-serving saved_models/cyclegan_irmas
     tfaudiogan datasets --dataset irmas --data_dir IRMAS-TrainingData
+    tfaudiogan info                       # devices, strategy, precision a run would use
 
 Bad input ends with one ``error: ...`` line and exit code 2; no partial output file is left.
 """
@@ -249,6 +250,20 @@ def cmd_check_serving(args) -> None:
     _progress(f"{served.version_dir} is ready for TensorFlow Serving")
 
 
+def cmd_info(args) -> None:
+    """What a training run would use here (``--strategy auto``): devices, strategy, precision,
+    and whether Keras turns XLA on by itself."""
+    import keras
+    import tensorflow as tf
+
+    from tfaudiogan.training.strategy import describe_setup, get_strategy
+
+    for part in describe_setup(get_strategy("auto")).split("; "):
+        _progress(part)
+    xla = "on" if tf.config.list_physical_devices("GPU") else "off"
+    _progress(f"keras {keras.__version__}; XLA with jit_compile='auto': {xla}")
+
+
 def cmd_datasets(args) -> None:
     """Lists the dataset registry (``tfaudiogan.data.DATASETS``), or what one reader finds in
     ``--data_dir`` (file counts; nothing is decoded)."""
@@ -322,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count what the --dataset reader finds in this folder (irmas, folders, "
                         "sc09, audio_folder, nsynth)")
     d.set_defaults(func=cmd_datasets)
+    i = sub.add_parser("info", help="devices, strategy and precision a training run would use")
+    i.set_defaults(func=cmd_info)
     return parser
 
 

@@ -2,8 +2,9 @@
 
 Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --set --export
 --strict``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
-Bad input (missing data, unreadable files, bad flags) ends with one line on stderr and exit
-code 2, never a traceback.
+Bad input (missing data, unreadable files, bad flags, an unusable run directory) ends with one
+line on stderr and exit code 2, never a traceback; a run stopped by a non-finite loss ends with
+one line and exit code 1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from absl import app, flags
 
 from tfaudiogan import configs
 from tfaudiogan.configs.base import default_model_dir
+from tfaudiogan.training.callbacks import NonFiniteLossError
 
 FLAGS = flags.FLAGS
 
@@ -67,9 +69,12 @@ def main_for(family: str, run: Callable) -> Callable:
                 raise FileNotFoundError(f"data directory '{FLAGS.data_dir}' does not exist")
             model_dir = FLAGS.model_dir or default_model_dir(family, preset)
             run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export)
-        except (ValueError, FileNotFoundError, NotADirectoryError) as err:
+        except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
+        except NonFiniteLossError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(1)
 
     return main
 

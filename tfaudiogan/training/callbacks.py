@@ -80,6 +80,41 @@ class CycleSamples(keras.callbacks.Callback):
             self.writer.flush()
 
 
+class NonFiniteLossError(RuntimeError):
+    """A logged loss became NaN or infinite; the run stopped (its last good backup is kept)."""
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first step whose logged losses are not all finite.
+
+    A NaN or Inf in a gradient reaches the weights and so every loss of the next step; checking
+    the step's logged values catches both. Raising inside ``fit`` skips the end-of-epoch
+    backup and checkpoint, so ``backup/`` keeps the last good state.
+
+    Args:
+        backup_dir: the phase's BackupAndRestore folder (named in the message).
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__()
+        self.backup_dir = Path(backup_dir)
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = {k: float(v) for k, v in (logs or {}).items() if np.size(v) == 1}
+        bad = {k: v for k, v in values.items() if not np.isfinite(v)}
+        if bad:
+            kept = ("the last good backup is kept in " + str(self.backup_dir)
+                    if self.backup_dir.exists() else "no backup was written yet")
+            raise NonFiniteLossError(
+                f"non-finite loss at epoch {self._epoch + 1}, step {batch + 1}: "
+                + ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
+                + f"; training stopped ({kept}). Lower the learning rate or check the data.")
+
+
 class EpochLog(keras.callbacks.Callback):
     """Appends one line per epoch (time and logged values) to the run log."""
 

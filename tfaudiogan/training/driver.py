@@ -27,7 +27,7 @@ import keras
 from tfaudiogan.training import run_dir
 from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run
-from tfaudiogan.training.strategy import get_strategy
+from tfaudiogan.training.strategy import describe_setup, get_strategy
 
 
 def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default") -> Run:
@@ -37,13 +37,16 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default") 
     logger = run_dir.run_logger(model_dir)
     logger.info("run directory %s (config.json written)", model_dir)
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    logger.info(describe_setup(strategy))
     keras.utils.set_random_seed(config.train.seed)
     return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
                logger)
 
 
-def fit(phase: Phase) -> Phase:
+def fit(phase: Phase, logger=None) -> Phase:
     """Fits one phase; fills in ``phase.history`` and ``phase.seconds``."""
+    if logger is not None:  # "auto" turns XLA on where a GPU is visible (keras Trainer)
+        logger.info("XLA (jit_compile): %s", "on" if phase.model.jit_compile else "off")
     began = time.perf_counter()
     phase.history = phase.model.fit(
         phase.dataset, epochs=phase.epochs, initial_epoch=phase.initial_epoch,
@@ -80,7 +83,7 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     last, epochs, seconds, final_losses = None, 0, 0.0, {}
     for phase in recipe.phases(context, data):
         phase.callbacks += list(extra_callbacks or [])
-        last = fit(phase)
+        last = fit(phase, context.logger)
         epochs += len(phase.history.epoch)
         seconds += phase.seconds
         final_losses = {k: float(v[-1]) for k, v in phase.history.history.items() if v}

@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.training import run_dir
-from tfaudiogan.training.callbacks import EpochLog, PruneCheckpoints
+from tfaudiogan.training.callbacks import EpochLog, NonFiniteGuard, PruneCheckpoints
 
 
 @dataclasses.dataclass
@@ -182,11 +182,11 @@ class Recipe:
 def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, keep: int = 0,
                        tensorboard_dir: Path | None = None,
                        history_file: Path | None = None) -> list:
-    """The callbacks every phase has, in order: BackupAndRestore (``backup_dir``), the
-    end-of-epoch checkpoint ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
+    """The callbacks every phase has, in order: the non-finite loss guard (first, so no state
+    with a NaN is ever written), BackupAndRestore (``backup_dir``), the end-of-epoch checkpoint ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
     ``keep`` (0: all; no checkpoint when ``prefix`` is None), TensorBoard (default
     ``tensorboard/``), the loss history (default ``history.csv``) and the run log (last)."""
-    callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir))]
+    callbacks = [NonFiniteGuard(backup_dir), keras.callbacks.BackupAndRestore(str(backup_dir))]
     if prefix is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(
             str(run.model_dir / "checkpoints" / f"{prefix}-{{epoch:04d}}.weights.h5"),

@@ -32,12 +32,17 @@ def prepare(model_dir: str | Path, config, config_cls):
       ConfigMismatchError: the stored config differs; the message names the fields.
     """
     model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(model_dir)
     path = model_dir / "config.json"
     if not path.exists():
         base.save_json(config, path)
         return config
-    stored = base.load_json(config_cls, path)
+    try:
+        stored = base.load_json(config_cls, path)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ConfigMismatchError(
+            f"'{model_dir}' holds a run of another experiment (its config.json is not a "
+            f"{config_cls.__name__}: {err}); use a new --model_dir") from None
     requested = dataclasses.replace(config, train=dataclasses.replace(
         config.train, epochs=stored.train.epochs))
     if hasattr(config, "eval"):
@@ -50,6 +55,28 @@ def prepare(model_dir: str | Path, config, config_cls):
     if config != stored:
         base.save_json(config, path)
     return config
+
+
+def check_writable(model_dir: Path) -> None:
+    """Creates ``model_dir`` and proves it takes a file, before any training.
+
+    Raises:
+        NotADirectoryError: ``model_dir`` (or a parent) is a file.
+        PermissionError: the folder cannot be created or written (read-only file system,
+            no permission, disk full); the message names it and the reason.
+    """
+    if model_dir.exists() and not model_dir.is_dir():
+        raise NotADirectoryError(f"--model_dir '{model_dir}' is a file, not a directory")
+    probe = model_dir / ".write_test"
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"\0" * 4096)
+        probe.unlink()
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(f"--model_dir '{model_dir}': a parent is a file") from None
+    except OSError as err:
+        raise PermissionError(f"cannot write to the run directory '{model_dir}': "
+                              f"{err.strerror or err}") from None
 
 
 def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:

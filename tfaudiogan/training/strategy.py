@@ -74,3 +74,24 @@ def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Str
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     log.info("no GPU: mirroring over logical CPU devices %s", devices)
     return new_mirrored_strategy(devices)
+
+
+def describe_devices() -> str:
+    """One line naming the physical devices TensorFlow sees and whether it was built for GPUs."""
+    gpus = tf.config.list_physical_devices("GPU")
+    cpus = tf.config.list_physical_devices("CPU")
+    logical = len(tf.config.list_logical_devices("CPU"))
+    gpu_text = ", ".join(d.name.replace("/physical_device:", "") for d in gpus) or "none"
+    build = "CUDA build" if tf.test.is_built_with_cuda() else "CPU-only build"
+    return (f"devices: {len(cpus)} CPU ({logical} logical), GPU: {gpu_text} "
+            f"(TensorFlow {tf.__version__}, {build})")
+
+
+def describe_setup(strategy: tf.distribute.Strategy) -> str:
+    """Devices, strategy, replica count and precision policy of a run, on one line."""
+    import keras
+
+    name = type(strategy).__name__.replace("_DefaultDistributionStrategy", "default (one device)")
+    return (f"{describe_devices()}; strategy {name} with "
+            f"{strategy.num_replicas_in_sync} replica(s); precision policy "
+            f"{keras.mixed_precision.global_policy().name}")

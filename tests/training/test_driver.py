@@ -1,0 +1,114 @@
+"""The training driver with a tiny recipe: phases, metrics, the NaN guard, run-dir faults."""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfaudiogan.training import driver, run_dir
+from tfaudiogan.training.callbacks import NonFiniteLossError
+from tfaudiogan.training.recipe import Recipe
+
+
+@dataclass(frozen=True)
+class _Train:
+    seed: int = 0
+    epochs: int = 3
+    steps_per_epoch: int = 4
+    batch_size: int = 2
+    nan_at_step: int = 0  # global step (1-based) whose batch holds a NaN; 0 = never
+
+
+@dataclass(frozen=True)
+class _Config:
+    train: _Train = field(default_factory=_Train)
+
+
+class _LineRecipe(Recipe):
+    """Fits y = 2x with one Dense unit; optionally feeds a NaN at one global step."""
+
+    config_cls = _Config
+    checkpoint_prefix = "line"
+
+    def load_data(self, run):
+        return np.linspace(-1, 1, 8, dtype=np.float32)[:, None]
+
+    def dataset(self, run, x):
+        t = run.config.train
+        n = t.epochs * t.steps_per_epoch
+        xs = np.resize(x, (n * t.batch_size, 1)).reshape(n, t.batch_size, 1)
+        if t.nan_at_step:
+            xs[t.nan_at_step - 1, 0, 0] = np.nan
+        return tf.data.Dataset.from_tensor_slices((xs, 2 * xs))
+
+    def build_model(self, run, x):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        return model
+
+    def evaluate(self, run, model, x):
+        return {"slope": float(model.layers[-1].kernel.numpy()[0, 0])}
+
+
+def test_one_phase_trains_writes_metrics_and_resumes_nothing_more(tmp_path):
+    metrics = driver.run(_LineRecipe(), _Config(), tmp_path)
+    assert metrics["epochs_this_session"] == 3
+    assert set(metrics) >= {"slope", "final_losses", "loss_curve", "train_seconds_this_session"}
+    assert metrics["loss_curve"]["epoch"] == [1, 2, 3]
+    assert json.loads((tmp_path / "metrics.json").read_text())["slope"] == metrics["slope"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "line-0001.weights.h5", "line-0002.weights.h5", "line-0003.weights.h5"]
+    log = (tmp_path / "run.log").read_text()
+    assert "devices:" in log and "replica(s)" in log and "precision policy float32" in log
+    again = driver.run(_LineRecipe(), _Config(), tmp_path)
+    assert again["epochs_this_session"] == 0 and again["slope"] == metrics["slope"]
+
+
+def test_a_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_backup(tmp_path):
+    config = _Config(_Train(nan_at_step=6))  # epoch 2, step 2
+    with pytest.raises(NonFiniteLossError, match=r"epoch 2, step 2: loss=nan.*backup is kept"):
+        driver.run(_LineRecipe(), config, tmp_path)
+    assert not (tmp_path / "metrics.json").exists()
+    assert (tmp_path / "backup").exists()  # written after epoch 1, not overwritten
+    model = _LineRecipe().build_model(None, None)
+    model.load_weights(tmp_path / "backup" / "latest.weights.h5")
+    assert np.isfinite(model.layers[-1].kernel.numpy()).all()
+    assert not (tmp_path / "checkpoints" / "line-0002.weights.h5").exists()
+
+
+def test_an_experiment_with_a_nan_exits_1_with_one_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tfaudiogan.experiments.wavegan_sc09", "--preset", "smoke",
+         "--model_dir", str(tmp_path), "--noexport", "--set", "optimizer.learning_rate=1e30"],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 1, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: non-finite loss at epoch 1, step 1:") and "d_loss=nan" in last
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_run_of_another_experiment_is_refused_before_training(tmp_path):
+    driver.run(_LineRecipe(), _Config(_Train(epochs=1)), tmp_path)
+
+    @dataclass(frozen=True)
+    class Other:
+        model: int = 0
+
+    with pytest.raises(run_dir.ConfigMismatchError, match="holds a run of another experiment"):
+        run_dir.prepare(tmp_path, Other(), Other)
+
+
+def test_a_file_as_model_dir_is_refused(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        run_dir.prepare(path, _Config(), _Config)
+    with pytest.raises(NotADirectoryError, match="a parent is a file"):
+        run_dir.prepare(path / "run", _Config(), _Config)
+    assert path.read_text() == "x"  # nothing overwritten
