@@ -83,7 +83,8 @@ def runs(tmp_path_factory):
                                  "--set", "data.dataset=sc09", "--model_dir",
                                  str(root / "bad_sc09")),
         "data_dir_with_synthetic": _entry_point("wavegan_sc09", "--preset", "smoke",
-                                                "--data_dir", str(empty), "--model_dir",
+                                                "--data_dir", str(empty), "--set",
+                                                "data.dataset=synthetic", "--model_dir",
                                                 str(root / "bad_synthetic")),
     }
     done["classifier"] = _finish(classifier_proc)

@@ -9,6 +9,7 @@ one line and exit code 1.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -22,11 +23,28 @@ from tfaudiogan.training.callbacks import NonFiniteLossError
 FLAGS = flags.FLAGS
 
 
-def define_flags() -> None:
-    """Defines the common flags (once per process)."""
-    if "preset" in FLAGS:
-        return
-    flags.DEFINE_string("data_dir", None, "Dataset root. Without it the built-in data is used.")
+SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "set", "export", "strict")
+
+
+def define_flags(family: str | None = None) -> None:
+    """Defines the common flags (once per process) and lists them in ``--help``.
+
+    Args:
+        family: the experiment's config family; its preset names go into ``--preset``'s help.
+    """
+    if "preset" not in FLAGS:
+        _define_shared_flags()
+    if family is not None:
+        FLAGS["preset"].help = (f"{' | '.join(configs.preset_names(family))} (default: paper "
+                                "with --data_dir, else demo).")
+    for name in SHARED_FLAGS:  # --help shows the key flags of the program's main module
+        FLAGS.register_key_flag_for_module(sys.argv[0], FLAGS[name])
+
+
+def _define_shared_flags() -> None:
+    flags.DEFINE_string("data_dir", None, "Dataset root. Without it the built-in data is used; "
+                        "with it every preset reads it (demo/smoke: demo-size networks on the "
+                        "paper's data settings).")
     flags.DEFINE_string("model_dir", None, "Run directory (default runs/<experiment>/<preset>). "
                         "Re-running with the same directory resumes.")
     flags.DEFINE_string("preset", None, "paper | demo | smoke (default: paper with --data_dir, "
@@ -41,9 +59,13 @@ def define_flags() -> None:
 
 
 def resolve_config(family: str):
-    """The config selected by the flags (preset, then --steps/--strict, then --set)."""
+    """The config selected by the flags (preset, then --data_dir, --steps/--strict, --set)."""
     preset = FLAGS.preset or ("paper" if FLAGS.data_dir else "demo")
     config = configs.get_preset(family, preset)
+    if FLAGS.data_dir:  # never ignored: a built-in-data preset takes the paper's data section
+        paper = configs.get_preset(family, "paper")
+        if config.data.dataset != paper.data.dataset:
+            config = dataclasses.replace(config, data=paper.data)
     extra = []
     if FLAGS.steps is not None:
         if FLAGS.steps <= 0:
@@ -81,5 +103,5 @@ def main_for(family: str, run: Callable) -> Callable:
 
 def launch(family: str, run: Callable) -> None:
     """``python -m tfaudiogan.experiments.<family>`` entry."""
-    define_flags()
+    define_flags(family)
     app.run(main_for(family, run))

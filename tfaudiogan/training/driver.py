@@ -79,6 +79,9 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         The metrics dict also written to ``model_dir/metrics.json``.
     """
     context = start(recipe, config, model_dir, data_dir, strategy)
+    dataset = getattr(getattr(context.config, "data", None), "dataset", "see the recipe")
+    context.logger.info("data: %s", f"{dataset} from {data_dir}" if data_dir
+                        else f"{dataset} (built in)")
     data = recipe.load_data(context)
     last, epochs, seconds, final_losses = None, 0, 0.0, {}
     for phase in recipe.phases(context, data):
