@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfaudiogan"
 BASE = {"audio", "layers", "configs", "losses"}
 ALLOWED = {
-    "audio": set(), "layers": set(), "configs": set(), "losses": set(),
+    "audio": set(), "layers": set(), "configs": set(), "losses": set(), "console": set(),
     "synths": {"audio"},
     "models": {"audio", "synths", "layers"},
     "gans": {"audio", "synths", "layers", "models", "losses"},
@@ -27,7 +27,7 @@ ALLOWED = {
     "training": {"audio", "configs"},
     "recipes": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation",
                        "training"},
-    "experiments": {"configs", "training", "recipes"},
+    "experiments": {"configs", "training", "recipes", "console"},
     "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation", "training"},
 }
 

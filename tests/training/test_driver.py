@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tfaudiogan.training import driver, run_dir
-from tfaudiogan.training.callbacks import NonFiniteLossError
+from tfaudiogan.training.callbacks import NonFiniteLossError, StepProgress
 from tfaudiogan.training.recipe import Recipe
 
 
@@ -112,3 +112,31 @@ def test_a_file_as_model_dir_is_refused(tmp_path):
     with pytest.raises(NotADirectoryError, match="a parent is a file"):
         run_dir.prepare(path / "run", _Config(), _Config)
     assert path.read_text() == "x"  # nothing overwritten
+
+
+def test_console_has_one_line_per_epoch_and_no_keras_bar(tmp_path, capsys):
+    driver.run(_LineRecipe(), _Config(), tmp_path)
+    out = capsys.readouterr().out
+    assert "Epoch 1/3" not in out and "/step" not in out  # Keras' own per-epoch printing
+    done = [line.split()[1:3] for line in out.splitlines() if " done in " in line]
+    assert done == [["epoch", "1"], ["epoch", "2"], ["epoch", "3"]]
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_step_progress_lines_and_live_bar(live):
+    import io
+
+    stream = io.StringIO()
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((8, 1), np.float32)
+    progress = StepProgress(stream, every_steps=2, every_seconds=1e9, live=live)
+    model.fit(x, x, batch_size=1, epochs=2, verbose=0, callbacks=[progress])
+    text = stream.getvalue()
+    if live:  # redrawn in place after every step, cleared at the epoch end
+        assert text.count("\r\033[K") == 2 * 8 + 2 and "\n" not in text
+        assert "epoch 2/2 step 8/8 (100%), ETA 0m00s" in text
+    else:  # a plain line every 2 steps
+        lines = text.splitlines()
+        assert len(lines) == 8 and lines[0].startswith("epoch 1/2 step 2/8 (25%), ETA ")
+        assert "steps/s: loss=" in lines[0] and lines[-1].startswith("epoch 2/2 step 8/8")

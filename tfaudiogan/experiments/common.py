@@ -1,7 +1,7 @@
 """Flags and the error policy shared by every experiment entry point.
 
 Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --set --export
---strict``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
+--strict --verbose``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
 Bad input (missing data, unreadable files, bad flags, an unusable run directory) ends with one
 line on stderr and exit code 2, never a traceback; a run stopped by a non-finite loss ends with
 one line and exit code 1.
@@ -10,11 +10,13 @@ one line and exit code 1.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Callable
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 from tfaudiogan import configs
 from tfaudiogan.configs.base import default_model_dir
@@ -23,7 +25,8 @@ from tfaudiogan.training.callbacks import NonFiniteLossError
 FLAGS = flags.FLAGS
 
 
-SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "set", "export", "strict")
+SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "set", "export", "strict",
+                "verbose")
 
 
 def define_flags(family: str | None = None) -> None:
@@ -56,6 +59,8 @@ def _define_shared_flags() -> None:
     flags.DEFINE_boolean("export", True, "Export SavedModel + TFLite after training.")
     flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
                          "skipping it.")
+    flags.DEFINE_boolean("verbose", False, "Show TensorFlow's own log lines (native notices, "
+                         "tracing and export INFO) on the console.")
 
 
 def resolve_config(family: str):
@@ -85,6 +90,9 @@ def main_for(family: str, run: Callable) -> Callable:
     def main(argv):
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        if not FLAGS.verbose:  # TensorFlow's Python-side INFO (export chatter); ours is stdout
+            absl_logging.set_verbosity(absl_logging.WARNING)
+            logging.getLogger("tensorflow").setLevel(logging.WARNING)
         try:
             config, preset = resolve_config(family)
             if FLAGS.data_dir is not None and not os.path.isdir(FLAGS.data_dir):

@@ -329,7 +329,7 @@ class GANSynthRecipe(Recipe):
                 run, folder / "backup", None,
                 tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
                 history_file=folder / "history.csv")
-            phase = Phase(gan, data["dataset"], per_epoch, epochs, callbacks, verbose=0)
+            phase = Phase(gan, data["dataset"], per_epoch, epochs, callbacks)
             yield phase  # the driver fits it
             save_stage(gan, folder)
             write_samples(gan, data["rep"], config, run.samples_dir / f"stage_{stage:02d}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,6 +114,67 @@ class NonFiniteGuard(keras.callbacks.Callback):
                 f"non-finite loss at epoch {self._epoch + 1}, step {batch + 1}: "
                 + ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
                 + f"; training stopped ({kept}). Lower the learning rate or check the data.")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+class StepProgress(keras.callbacks.Callback):
+    """Progress inside an epoch: steps done, rate, ETA and the latest losses.
+
+    On a terminal one line is redrawn in place after every step; elsewhere (CI logs, ``nohup``)
+    a plain line is printed every ``every_steps`` steps or ``every_seconds`` seconds, whichever
+    comes first. The epoch's summary is :class:`EpochLog`'s line.
+
+    Args:
+        stream: where to write (default ``sys.stdout``).
+        every_steps, every_seconds: plain-line spacing when ``stream`` is not a terminal.
+        live: force (True) or forbid (False) in-place redrawing; None asks ``stream.isatty()``.
+    """
+
+    def __init__(self, stream=None, every_steps: int = 100, every_seconds: float = 30.0,
+                 live: bool | None = None):
+        super().__init__()
+        self.stream = stream or sys.stdout
+        self.every_steps, self.every_seconds = max(1, int(every_steps)), float(every_seconds)
+        self.live = live
+        self._epoch = self._start = self._last = 0.0
+        self._since = 0
+
+    def _is_live(self) -> bool:
+        if self.live is not None:
+            return self.live
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._since = epoch, 0
+        self._start = self._last = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now, self._since = time.perf_counter(), self._since + 1
+        live = self._is_live()
+        if not live and self._since < self.every_steps and now - self._last < self.every_seconds:
+            return
+        self._since, self._last = 0, now
+        params = self.params or {}
+        steps, done = params.get("steps"), batch + 1
+        rate = done / max(now - self._start, 1e-9)
+        where = f"epoch {self._epoch + 1}/{params.get('epochs', '?')} step {done}"
+        if steps:
+            where += f"/{steps} ({100 * done // steps}%), ETA {_duration((steps - done) / rate)}"
+        losses = ", ".join(f"{k}={float(v):.4f}" for k, v in sorted((logs or {}).items())
+                           if np.size(v) == 1)
+        line = f"{where}, {rate:.2f} steps/s: {losses}"
+        self.stream.write(f"\r\033[K{line}" if live else f"{line}\n")
+        self.stream.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._is_live():
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -31,7 +31,12 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.training import run_dir
-from tfaudiogan.training.callbacks import EpochLog, NonFiniteGuard, PruneCheckpoints
+from tfaudiogan.training.callbacks import (
+    EpochLog,
+    NonFiniteGuard,
+    PruneCheckpoints,
+    StepProgress,
+)
 
 
 @dataclasses.dataclass
@@ -85,7 +90,7 @@ class Phase:
     callbacks: list
     initial_epoch: int = 0
     validation_data: Any = None
-    verbose: int = 2
+    verbose: int = 0  # StepProgress and EpochLog print instead of Keras
     history: Any = None
     seconds: float = 0.0
 
@@ -185,7 +190,8 @@ def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, keep: int
     """The callbacks every phase has, in order: the non-finite loss guard (first, so no state
     with a NaN is ever written), BackupAndRestore (``backup_dir``), the end-of-epoch checkpoint ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
     ``keep`` (0: all; no checkpoint when ``prefix`` is None), TensorBoard (default
-    ``tensorboard/``), the loss history (default ``history.csv``) and the run log (last)."""
+    ``tensorboard/``), the loss history (default ``history.csv``), the in-epoch progress and
+    the run log's line per epoch (last)."""
     callbacks = [NonFiniteGuard(backup_dir), keras.callbacks.BackupAndRestore(str(backup_dir))]
     if prefix is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(
@@ -196,5 +202,5 @@ def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, keep: int
     callbacks += [keras.callbacks.TensorBoard(str(tensorboard_dir or run.tensorboard_dir)),
                   keras.callbacks.CSVLogger(str(history_file or run.model_dir / "history.csv"),
                                             append=True),
-                  EpochLog(run.logger)]
+                  StepProgress(), EpochLog(run.logger)]
     return callbacks
