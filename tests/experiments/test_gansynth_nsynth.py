@@ -8,6 +8,7 @@ from dataclasses import replace
 import keras
 import pytest
 
+from tests.events import tensorboard_tags
 from tfaudiogan.configs import gansynth as presets
 from tfaudiogan.recipes import gansynth as training
 
@@ -66,6 +67,14 @@ def test_resume_continued_stage_1_from_its_backup(resumed_run):
     log = (model_dir / "run.log").read_text()
     assert "stage 1: resuming from its backup" in log
     assert log.count("stage 0/2: stable") == 1  # the finished stage was not retrained
+
+
+def test_tensorboard_shows_stage_alpha_and_learning_rates_per_stage(resumed_run):
+    model_dir, _, _ = resumed_run
+    for stage in range(3):
+        tags = tensorboard_tags(model_dir / "tensorboard" / f"stage_{stage:02d}")
+        assert {"progressive/alpha", "progressive/stage", "learning_rate/g_optimizer",
+                "learning_rate/d_optimizer", "batch_d_loss", "epoch_g_loss", "config"} <= tags
 
 
 def test_samples_and_final_generator_are_written(resumed_run):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.events import tensorboard_tags
 from tfaudiogan.training import driver, run_dir
 from tfaudiogan.training.callbacks import NonFiniteLossError, StepProgress
 from tfaudiogan.training.recipe import Recipe
@@ -140,3 +141,9 @@ def test_step_progress_lines_and_live_bar(live):
         lines = text.splitlines()
         assert len(lines) == 8 and lines[0].startswith("epoch 1/2 step 2/8 (25%), ETA ")
         assert "steps/s: loss=" in lines[0] and lines[-1].startswith("epoch 2/2 step 8/8")
+
+
+def test_tensorboard_gets_step_scalars_learning_rate_and_the_config(tmp_path):
+    driver.run(_LineRecipe(), _Config(), tmp_path)
+    tags = tensorboard_tags(tmp_path / "tensorboard")
+    assert {"batch_loss", "epoch_loss", "learning_rate/optimizer", "config"} <= tags, tags

@@ -326,7 +326,7 @@ class GANSynthRecipe(Recipe):
                                     config.model.num_resolutions), start, end,
                         epochs * per_epoch, config.train.batch_size)
             callbacks = standard_callbacks(
-                run, folder / "backup", None,
+                run, folder / "backup", None, per_epoch,
                 tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
                 history_file=folder / "history.csv")
             phase = Phase(gan, data["dataset"], per_epoch, epochs, callbacks)

@@ -177,6 +177,68 @@ class StepProgress(keras.callbacks.Callback):
             self.stream.flush()
 
 
+class RunSummaries(keras.callbacks.Callback):
+    """TensorBoard entries Keras does not write for these models.
+
+    Once, the run's config as text (``config``). Every ``every`` steps and at every epoch end:
+    the learning rate of each optimizer the model has (``learning_rate/<attribute>``: Keras
+    only knows ``model.optimizer``, which a GAN wrapper leaves empty) and, for a progressive
+    GAN, ``progressive/stage`` and ``progressive/alpha``. The step is the model's first
+    optimizer's iteration count, so resumed sessions continue the same curves.
+
+    Args:
+        log_dir: folder of the summaries (written to ``log_dir/train`` beside Keras').
+        config_text: the config, e.g. its JSON.
+        every: steps between two points.
+    """
+
+    OPTIMIZERS = ("optimizer", "g_optimizer", "d_optimizer")
+
+    def __init__(self, log_dir, config_text: str, every: int):
+        super().__init__()
+        self.log_dir, self.config_text, self.every = Path(log_dir), config_text, max(1, every)
+        self.writer = None
+        self._seen = 0
+
+    def _optimizers(self) -> dict:
+        return {name: getattr(self.model, name) for name in self.OPTIMIZERS
+                if getattr(self.model, name, None) is not None}
+
+    def values(self) -> dict[str, float]:
+        """The scalars of the current step."""
+        out = {f"learning_rate/{name}": float(np.asarray(opt.learning_rate))
+               for name, opt in self._optimizers().items()}
+        if getattr(self.model, "alpha", None) is not None:
+            out["progressive/alpha"] = float(np.asarray(self.model.alpha))
+        if getattr(self.model, "stage", None) is not None:
+            out["progressive/stage"] = float(self.model.stage)
+        return out
+
+    def _write(self) -> None:
+        optimizers = list(self._optimizers().values())
+        step = int(optimizers[0].iterations.numpy()) if optimizers else self._seen
+        with self.writer.as_default(step=step):
+            for name, value in self.values().items():
+                tf.summary.scalar(name, value)
+        self.writer.flush()
+
+    def on_train_begin(self, logs=None):
+        self.writer = tf.summary.create_file_writer(str(self.log_dir / "train"))
+        with self.writer.as_default(step=0):
+            tf.summary.text("config", f"```\n{self.config_text}\n```")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._seen += 1
+        if self._seen % self.every == 0:
+            self._write()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._write()
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
+
+
 class EpochLog(keras.callbacks.Callback):
     """Appends one line per epoch (time and logged values) to the run log."""
 

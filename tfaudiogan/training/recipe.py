@@ -22,6 +22,7 @@ newest end-of-epoch checkpoint. A progressive GAN yields one phase per stage ins
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,11 +31,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tfaudiogan.configs import base as config_base
 from tfaudiogan.training import run_dir
 from tfaudiogan.training.callbacks import (
     EpochLog,
     NonFiniteGuard,
     PruneCheckpoints,
+    RunSummaries,
     StepProgress,
 )
 
@@ -157,7 +160,7 @@ class Recipe:
             model = self.build_model(run, data)
         steps = self.steps_per_epoch(run, data)
         prefix = self.checkpoint_name(run)
-        callbacks = standard_callbacks(run, run.model_dir / "backup", prefix,
+        callbacks = standard_callbacks(run, run.model_dir / "backup", prefix, steps,
                                        self.keep_checkpoints(run))
         callbacks[-1:-1] = self.callbacks(run, model, data)  # the run log stays last
         initial = run_dir.restore_finished_epochs(model, run.model_dir, run.logger, prefix)
@@ -184,13 +187,19 @@ class Recipe:
         return None
 
 
-def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, keep: int = 0,
-                       tensorboard_dir: Path | None = None,
+def summary_every(steps_per_epoch: int) -> int:
+    """Steps between two TensorBoard points: at least 4 per epoch, at most 100 steps apart."""
+    return max(1, min(100, steps_per_epoch // 4))
+
+
+def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, steps_per_epoch: int,
+                       keep: int = 0, tensorboard_dir: Path | None = None,
                        history_file: Path | None = None) -> list:
     """The callbacks every phase has, in order: the non-finite loss guard (first, so no state
     with a NaN is ever written), BackupAndRestore (``backup_dir``), the end-of-epoch checkpoint ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
     ``keep`` (0: all; no checkpoint when ``prefix`` is None), TensorBoard (default
-    ``tensorboard/``), the loss history (default ``history.csv``), the in-epoch progress and
+    ``tensorboard/``; losses per epoch and every :func:`summary_every` steps, plus
+    :class:`RunSummaries`), the loss history (default ``history.csv``), the in-epoch progress and
     the run log's line per epoch (last)."""
     callbacks = [NonFiniteGuard(backup_dir), keras.callbacks.BackupAndRestore(str(backup_dir))]
     if prefix is not None:
@@ -199,7 +208,10 @@ def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, keep: int
             save_weights_only=True))
         if keep:
             callbacks.append(PruneCheckpoints(run.model_dir, prefix, keep))
-    callbacks += [keras.callbacks.TensorBoard(str(tensorboard_dir or run.tensorboard_dir)),
+    log_dir, every = tensorboard_dir or run.tensorboard_dir, summary_every(steps_per_epoch)
+    config_text = json.dumps(config_base.to_dict(run.config), indent=2)
+    callbacks += [keras.callbacks.TensorBoard(str(log_dir), update_freq=every),
+                  RunSummaries(log_dir, config_text, every),
                   keras.callbacks.CSVLogger(str(history_file or run.model_dir / "history.csv"),
                                             append=True),
                   StepProgress(), EpochLog(run.logger)]
