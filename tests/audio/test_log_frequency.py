@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tests.signals import tone as _tone
 from tfaudiogan.audio.log_frequency import (
     log_frequency_features,
     log_frequency_frames,
@@ -11,11 +12,6 @@ from tfaudiogan.audio.log_frequency import (
 from tfaudiogan.audio.pitch import midi_to_hz
 
 SR = 16000
-
-
-def _tone(midi, seconds=1.0, amp=0.5):
-    t = np.arange(int(seconds * SR)) / SR
-    return (amp * np.sin(2 * np.pi * midi_to_hz(midi) * t)).astype(np.float32)
 
 
 def test_filterbank_columns_are_unit_area_triangles_on_the_semitone_grid():

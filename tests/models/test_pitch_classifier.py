@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.signals import tone as _tone
 from tfaudiogan.audio.log_frequency import log_frequency_features, log_frequency_matrix
 from tfaudiogan.audio.pitch import midi_to_hz
 from tfaudiogan.models.pitch_classifier import (
@@ -16,11 +17,6 @@ from tfaudiogan.models.pitch_classifier import (
 )
 
 SR = 16000
-
-
-def _tone(midi, seconds=1.0, amp=0.5):
-    t = np.arange(int(seconds * SR)) / SR
-    return (amp * np.sin(2 * np.pi * midi_to_hz(midi) * t)).astype(np.float32)
 
 
 def test_parameter_count_at_the_default_size():
