@@ -147,3 +147,22 @@ def test_tensorboard_gets_step_scalars_learning_rate_and_the_config(tmp_path):
     driver.run(_LineRecipe(), _Config(), tmp_path)
     tags = tensorboard_tags(tmp_path / "tensorboard")
     assert {"batch_loss", "epoch_loss", "learning_rate/optimizer", "config"} <= tags, tags
+
+
+@pytest.mark.parametrize("code", ["EROFS", "ENOSPC", "EACCES"])
+def test_an_unwritable_run_directory_is_one_error_before_training(tmp_path, monkeypatch, code):
+    import errno
+    import os
+    from pathlib import Path
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+
+    def refuse(self, data):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)  # the probe is the first write
+    with pytest.raises(PermissionError, match="cannot write to the run directory .*run'"):
+        driver.run(_LineRecipe(), _Config(), tmp_path / "run")
+    assert (tmp_path / "run" / "config.json").read_text() == "{}"  # nothing overwritten
+    assert not (tmp_path / "run" / "run.log").exists()
