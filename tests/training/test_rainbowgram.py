@@ -1,11 +1,13 @@
-"""Rainbowgrams: IF worked example, shapes, brightness at the tone's band, colour properties."""
+"""Rainbowgrams: IF worked example, shapes, brightness at the tone's band, colour properties,
+and the written figure's axes and legends."""
 
+import matplotlib.image
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from tests.figures import pixel_at
+from tfaudiogan.training import plots
 from tfaudiogan.training.rainbowgram import (
-    hsv_to_rgb,
     log_frequency_transform,
     rainbowgram,
     write_rainbowgram,
@@ -45,16 +47,27 @@ def test_colour_changes_with_frequency_deviation():
     assert np.abs(a[row, 5].astype(int) - b[row, 5].astype(int)).max() > 20
 
 
-def test_silence_is_black_and_short_audio_is_an_error(tmp_path):
+def test_silence_is_black_and_short_audio_is_an_error():
     assert rainbowgram(np.zeros(8000)).max() == 0
     with pytest.raises(ValueError, match="fft_length"):
         rainbowgram(np.zeros(1000))
-    image = write_rainbowgram(tmp_path / "rb.png", np.sin(2 * np.pi * 330 * T))
-    decoded = tf.io.decode_png((tmp_path / "rb.png").read_bytes()).numpy()
-    np.testing.assert_array_equal(decoded, image)
 
 
-def test_hsv_to_rgb_primaries():
-    np.testing.assert_allclose(hsv_to_rgb([0.0, 1 / 3, 2 / 3], 1.0, 1.0),
-                               np.eye(3), atol=1e-12)
-    np.testing.assert_allclose(hsv_to_rgb(0.5, 0.0, 0.25), [0.25] * 3)
+def test_written_figure_has_hz_and_seconds_axes_and_both_legends(tmp_path):
+    a = write_rainbowgram(tmp_path / "a.png", np.sin(2 * np.pi * 330 * T), "note_00, stage 2")
+    b = write_rainbowgram(tmp_path / "b.png", np.sin(2 * np.pi * 880 * T), "note_00, stage 2")
+    image_a, image_b = matplotlib.image.imread(a), matplotlib.image.imread(b)
+    assert image_a.shape == image_b.shape == (400, 800, 4)  # height, width, RGBA
+    assert np.abs(image_a - image_b).mean() > 0.001
+    axes = plots.Spectrogram(np.zeros((1, 1)), 1.0, 2100.0, 32.0, "log", db_range=80.0)
+    image = rainbowgram(0.5 * np.sin(2 * np.pi * 261.63 * T))
+    figure = plots.rainbowgram_figure(image, axes, "note")
+    ax, hue, level = figure.axes
+    assert ax.get_xlabel() == "time (s)" and "Hz, log scale" in ax.get_ylabel()
+    ticks = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    assert ticks["1000"] == pytest.approx(np.log2(1000))
+    assert "instantaneous frequency" in hue.get_ylabel() and hue.get_ylim() == (-1, 1)
+    assert "dB" in level.get_ylabel() and level.get_ylim() == (-80, 0)
+    # the tone's band is drawn where the axis says 261.63 Hz is, and black far above it
+    assert pixel_at(figure, ax, 0.5, np.log2(261.63)).max() > 200
+    assert pixel_at(figure, ax, 0.5, np.log2(1000)).max() < 30

@@ -23,7 +23,7 @@ from tfaudiogan.export.cyclegan import export_translator
 from tfaudiogan.gans.cyclegan import CycleGAN
 from tfaudiogan.metrics import mean_relative_cycle_loss
 from tfaudiogan.models import cyclegan as networks
-from tfaudiogan.training import driver
+from tfaudiogan.training import driver, plots
 from tfaudiogan.training.callbacks import CycleSamples
 from tfaudiogan.training.recipe import Recipe, Run
 from tfaudiogan.training.schedules import LinearDecay
@@ -33,6 +33,14 @@ def representation(config: CycleGANConfig) -> CycleGANSpectrogram:
     """The magnitude/phase front-end described by ``config.spectrogram`` (the one the export
     uses, so training and serving see the same spectrogram)."""
     return spectrogram_from_config(config.spectrogram)
+
+
+def pictures(rep: CycleGANSpectrogram, sample_rate: int, waves) -> list[plots.Spectrogram]:
+    """What the generators see of ``waves [n, samples]``, in dB re full scale, for the plots."""
+    specs = rep.encode(tf.constant(waves, tf.float32))[0].numpy()[..., 0]  # [n, freq, frames]
+    seconds = np.shape(waves)[1] / sample_rate
+    return [plots.Spectrogram((spec + 1.0) * (rep.db_range / 2.0) - rep.db_range, seconds,
+                              sample_rate / 2.0, db_range=rep.db_range) for spec in specs]
 
 
 def build_networks(config: CycleGANConfig) -> dict[str, keras.Model]:
@@ -180,9 +188,9 @@ class CycleGANRecipe(Recipe):
         translator = Translator(model, rep, t.crop_frames, t.chunk_overlap_frames)
         clips = {name: waves[:t.sample_clips]
                  for name, waves in data["splits"]["validation"].items()}
+        rate = run.config.spectrogram.sample_rate
         return [CycleSamples(run.samples_dir, clips, translator.waveform,
-                             lambda w: rep.encode(tf.constant(w))[0],
-                             run.config.spectrogram.sample_rate,
+                             functools.partial(pictures, rep, rate), rate,
                              tensorboard_dir=run.tensorboard_dir)]
 
     def save(self, run: Run, model: CycleGAN) -> None:

@@ -4,8 +4,9 @@
 driver (training/driver.py), which owns the run directory, resume, fit and metrics.json.
 
 Each epoch writes ``samples/epoch_NNNN/``: ``sample_<i>.wav`` for fixed latents,
-``sample_<i>.png`` (spectrogram) and ``controls_<i>.png`` (three stacked panels: F0 in Hz on a
-log axis, amplitude, and the harmonic distribution as an image, harmonic 1 at the bottom).
+``sample_<i>.png`` (spectrogram) and ``controls_<i>.png`` (three stacked panels over time in
+seconds: F0 in Hz on a log axis, amplitude, and the harmonic distribution as an image,
+harmonic 1 at the bottom), drawn by training/plots.py; ``samples/index.html`` lists them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from tfaudiogan.export.ddsp import export_ddsp
 from tfaudiogan.gans.ddsp import DDSPGAN
 from tfaudiogan.models import ddsp_gan as networks
 from tfaudiogan.recipes import pitch_metrics
-from tfaudiogan.training import driver
-from tfaudiogan.training.generated_samples import waveform_picture
-from tfaudiogan.training.media import spectrogram_image, write_png
+from tfaudiogan.training import driver, listening_page, plots
 from tfaudiogan.training.recipe import Recipe, Run
 
 PREFIX = "ddsp_gan"
@@ -121,31 +120,21 @@ def pitch_table(gan: DDSPGAN, config: DDSPGANConfig, notes: tf.data.Dataset,
     return {**table, "classifier": e.classifier}
 
 
-def curve_panel(values: np.ndarray, height: int = 64, log: bool = False) -> np.ndarray:
-    """A line plot of ``values [frames]`` as a uint8 ``[height, frames, 3]`` picture."""
-    v = np.asarray(values, np.float64)
-    v = np.log(np.maximum(v, 1e-6)) if log else v
-    lo, hi = float(v.min()), float(v.max())
-    rows = ((v - lo) / (hi - lo + 1e-12) * (height - 1)).round().astype(int)
-    image = np.full((height, len(v), 3), 20, np.uint8)
-    cols = np.arange(len(v))
-    image[height - 1 - rows, cols] = (252, 200, 90)
-    return image
-
-
-def controls_picture(out: dict, index: int, height: int = 64) -> np.ndarray:
-    """F0, amplitude and harmonic-distribution panels of one generated example (uint8 RGB)."""
-    f0 = out["f0_hz"][index, :, 0]
-    amp = out["amplitude"][index, :, 0]
-    dist = out["harmonic_distribution"][index].T  # [K, frames]
-    dist_img = spectrogram_image(2.0 * dist / (dist.max() + 1e-12) - 1.0)  # harmonic 1 at bottom
-    gap = np.full((2, len(f0), 3), 255, np.uint8)
-    return np.concatenate([curve_panel(f0, height, log=True), gap, curve_panel(amp, height),
-                           gap, dist_img])
-
-
 class ControlSamples(keras.callbacks.Callback):
-    """Writes wavs, spectrograms and control-curve plots for fixed latents after each epoch."""
+    """Writes wavs, spectrograms and control plots for fixed latents after each epoch.
+
+    Files in ``samples/epoch_NNNN/`` (module docstring), listed in the epoch's section of
+    ``samples/index.html``.
+
+    Args:
+        out_dir: the run's ``samples/`` directory.
+        render: ``render(z [n, latent], pitch [n] or None) -> {"audio": [n, samples],
+            "f0_hz": [n, frames, 1], "amplitude": [n, frames, 1],
+            "harmonic_distribution": [n, frames, K], ...}`` with the current generator.
+        z: float32 ``[n, latent]`` fixed latents.
+        sample_rate: Hz of the audio.
+        pitch: MIDI pitches ``[n]`` of a pitch-conditioned generator, or None.
+    """
 
     def __init__(self, out_dir, render, z: np.ndarray, sample_rate: int, pitch=None):
         super().__init__()
@@ -156,15 +145,24 @@ class ControlSamples(keras.callbacks.Callback):
         self.write(epoch + 1)
 
     def write(self, epoch: int) -> Path:
+        """Writes the samples of ``epoch``, updates the listening page, returns the folder."""
         folder = self.out_dir / f"epoch_{epoch:04d}"
         folder.mkdir(parents=True, exist_ok=True)
         out = {k: np.asarray(v) for k, v in self.render(self.z, self.pitch).items()}
         waves = np.clip(np.nan_to_num(out["audio"]), -1.0, 1.0)
-        pictures = waveform_picture(waves)
-        for i, wave in enumerate(waves):
+        seconds = waves.shape[1] / self.sample_rate
+        rows = []
+        for i, (wave, spec) in enumerate(zip(waves, plots.stft(waves, self.sample_rate))):
+            name = f"sample_{i}" + ("" if self.pitch is None else f" (MIDI {self.pitch[i]:g})")
             save_audio(folder / f"sample_{i}.wav", wave, self.sample_rate)
-            write_png(folder / f"sample_{i}.png", spectrogram_image(pictures[i]))
-            write_png(folder / f"controls_{i}.png", controls_picture(out, i))
+            plots.write_spectrograms(folder / f"sample_{i}.png", [("", spec)],
+                                     f"{name}, epoch {epoch}")
+            plots.write_controls(folder / f"controls_{i}.png", out["f0_hz"][i, :, 0],
+                                 out["amplitude"][i, :, 0], out["harmonic_distribution"][i],
+                                 seconds, f"{name}: synthesizer controls, epoch {epoch}")
+            rows.append(listening_page.Row(name, [("", f"sample_{i}.wav")],
+                                           [f"sample_{i}.png", f"controls_{i}.png"]))
+        listening_page.add_section(self.out_dir, folder, f"epoch {epoch}", epoch, rows)
         return folder
 
 

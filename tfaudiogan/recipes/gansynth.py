@@ -18,6 +18,7 @@ Run directory, on top of the common layout (training/run_dir.py)::
                                   image counter, Adam slots, random-stream state)
     stages/stage_SS/{generator,discriminator,generator_ema}.weights.h5   written when done
     samples/stage_SS/*.wav (+ .png)  EMA-generator notes at the end of each stage
+    samples/index.html            the listening page (training/listening_page.py)
     generator_ema.keras           the final EMA generator (sampling / export)
 
 Re-running the same command resumes: finished stages (their weight files exist) are skipped,
@@ -53,8 +54,7 @@ from tfaudiogan.layers import progressive_schedule
 from tfaudiogan.layers.fade_in import upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
 from tfaudiogan.recipes import pitch_metrics
-from tfaudiogan.training import driver, rainbowgram
-from tfaudiogan.training.media import spectrogram_image, write_png
+from tfaudiogan.training import driver, listening_page, plots, rainbowgram
 from tfaudiogan.training.recipe import Phase, Recipe, Run, standard_callbacks
 
 NETWORKS = ("generator", "discriminator", "generator_ema")
@@ -238,11 +238,25 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
     return {**table, "classifier": e.classifier}
 
 
+def note_picture(image, rep: GANSynthSpectrogram, seconds: float) -> plots.Spectrogram:
+    """The magnitude channel of one generated ``image [time, bins, 2]`` (network space, any
+    stage resolution) in dB: log mel power on a mel axis, or log magnitude on a linear one."""
+    log_level = denormalise(image).numpy()[:, :, 0].T  # [bins, time], natural log
+    nyquist = rep.sample_rate / 2.0
+    if rep.mel:
+        return plots.Spectrogram(10.0 * np.log10(np.e) * log_level, seconds, nyquist,
+                                 scale="mel", unit="log mel power (dB)")
+    return plots.Spectrogram(20.0 * np.log10(np.e) * log_level, seconds, nyquist,
+                             unit="log magnitude (dB)")
+
+
 def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
                   folder: Path, tensorboard_dir: Path | None = None, step: int = 0) -> list[Path]:
-    """EMA-generator notes (fixed z, pitches spread over the range) as wav, a png of the
-    generated (mel) magnitude channel and a rainbowgram png; the same audio and rainbowgrams go
-    to TensorBoard (``tensorboard_dir/samples``, step = stage) when a directory is given."""
+    """EMA-generator notes (fixed z, pitches spread over the range) at the end of stage
+    ``step``: a wav, a png of the generated (mel) magnitude channel and a rainbowgram png each
+    (training/plots.py), listed in the stage's section of ``samples/index.html`` (the page
+    beside ``folder``); the same audio and rainbowgrams go to TensorBoard
+    (``tensorboard_dir/samples``, step = stage) when a directory is given."""
     m, t = config.model, config.train
     n = t.sample_notes
     if n <= 0:
@@ -252,17 +266,22 @@ def write_samples(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfi
     images, audio = render_notes(gan, rep, z, labels)
     folder.mkdir(parents=True, exist_ok=True)
     rate = config.spectrogram.sample_rate
-    paths = []
+    paths, rows = [], []
     for i, (wave, label) in enumerate(zip(audio, labels)):
         path = folder / f"note_{i:02d}_pitch_{label + m.min_pitch}.wav"
         peak = float(np.max(np.abs(wave))) or 1.0
         save_audio(path, (wave / max(peak, 1.0)).astype(np.float32), rate)
-        spec = np.transpose(images[i].numpy()[:, :, :1], (1, 0, 2))  # [freq, time, 1], row 0 low
-        write_png(path.with_suffix(".png"), spectrogram_image(spec))
+        title = f"{path.stem}, stage {step}"
+        pictures = [plots.write_spectrograms(
+            path.with_suffix(".png"), [("", note_picture(images[i], rep, len(wave) / rate))],
+            title)]
         if wave.shape[-1] >= rainbowgram.FFT_LENGTH:
-            rainbowgram.write_rainbowgram(path.with_suffix(".rainbowgram.png"), wave,
-                                          sample_rate=rate)
+            pictures.append(rainbowgram.write_rainbowgram(
+                path.with_suffix(".rainbowgram.png"), wave, f"{title}: rainbowgram",
+                sample_rate=rate))
+        rows.append(listening_page.Row(path.stem, [("", path.name)], [p.name for p in pictures]))
         paths.append(path)
+    listening_page.add_section(folder.parent, folder, f"stage {step}", step, rows)
     if tensorboard_dir is not None:
         with tf.summary.create_file_writer(str(Path(tensorboard_dir) / "samples")).as_default():
             clipped = np.clip(audio, -1.0, 1.0)[..., None]

@@ -30,7 +30,7 @@ from tfaudiogan.models import specgan as specgan_networks
 from tfaudiogan.models import wavegan as wavegan_networks
 from tfaudiogan.recipes.sc09_eval import Synthesizer, evaluate_generator
 from tfaudiogan.training import driver, run_dir
-from tfaudiogan.training.generated_samples import GeneratedSamples, waveform_picture
+from tfaudiogan.training.generated_samples import GeneratedSamples
 from tfaudiogan.training.recipe import Recipe, Run
 
 DATASETS = ("sc09", "folder", "synthetic")
@@ -206,19 +206,10 @@ class WaveGANRecipe(Recipe):
 
     def callbacks(self, run: Run, model: WaveGAN, data) -> list:
         config, t = run.config, run.config.train
-        rep, synth = data["rep"], synthesizer(model, config, data["rep"])
-
-        def render(z):
-            if rep is None:
-                audio = synth(z)
-                return audio, waveform_picture(audio)
-            images = model.generator(z, training=False)
-            return synth.postprocess(images).numpy(), np.transpose(images.numpy()[..., 0],
-                                                                   (0, 2, 1))
-
         z_fixed = np.random.default_rng(t.seed).uniform(
             -1, 1, (t.sample_clips, config.model.latent_dim)).astype(np.float32)
-        return [GeneratedSamples(run.samples_dir, render, z_fixed, config.data.sample_rate,
+        return [GeneratedSamples(run.samples_dir, synthesizer(model, config, data["rep"]),
+                                 z_fixed, config.data.sample_rate,
                                  every=t.sample_every, tensorboard_dir=run.tensorboard_dir)]
 
     def save(self, run: Run, model: WaveGAN) -> None:

@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.io import save_audio
-from tfaudiogan.training import run_dir
-from tfaudiogan.training.media import spectrogram_image, write_png
+from tfaudiogan.training import listening_page, plots, run_dir
+from tfaudiogan.training.media import spectrogram_image
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +23,19 @@ class CycleSamples(keras.callbacks.Callback):
     """Writes, after every epoch, each domain's real clip, its translation and the way back.
 
     File names follow seed 002: ``rec_<a>.wav``, ``rec_<a>_to_<b>.wav`` and
-    ``rec_<a>_to_<b>_to_<a>.wav`` (and the same from domain b), each with a ``.png`` spectrogram,
-    in ``samples/epoch_<NNN>/``. The same audio and pictures go to TensorBoard.
+    ``rec_<a>_to_<b>_to_<a>.wav`` (and the same from domain b), each with a ``.png``
+    spectrogram, plus ``rec_<a>_cycle.png`` with the three side by side, in
+    ``samples/epoch_<NNN>/`` (with several clips per domain every stem ends in ``_<i>``). The
+    epoch's section of ``samples/index.html`` lists every cycle; the same audio and
+    spectrograms go to TensorBoard.
 
     Args:
       out_dir: the run's ``samples/`` directory.
       clips: {domain name: float32 [n, samples] waveforms}, exactly two domains, a first.
       translate: ``translate(direction, waveforms [n, samples]) -> [n, samples]`` with direction
         "a2b" or "b2a", using the model's current generators.
-      spectrogram: ``spectrogram(waveforms [n, samples]) -> [n, freq, frames, 1]`` in [-1, 1].
+      spectrogram: ``spectrogram(waveforms [n, samples]) -> [n]`` list of
+        :class:`~tfaudiogan.training.plots.Spectrogram`.
       sample_rate: Hz of the waveforms.
       tensorboard_dir: where to write audio/image summaries (None: no summaries).
     """
@@ -53,32 +57,50 @@ class CycleSamples(keras.callbacks.Callback):
         self.write(epoch + 1)
 
     def write(self, epoch: int) -> Path:
-        """Writes the samples of ``epoch`` and returns their directory."""
+        """Writes the samples of ``epoch``, updates the listening page, returns the folder."""
         folder = self.out_dir / f"epoch_{epoch:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         (a, wave_a), (b, wave_b) = self.clips.items()
+        rows = []
         for src, dst, wave, there, back in ((a, b, wave_a, "a2b", "b2a"),
                                             (b, a, wave_b, "b2a", "a2b")):
             moved = np.asarray(self.translate(there, wave))
             returned = np.asarray(self.translate(back, moved))
-            for name, audio in ((f"rec_{src}", wave), (f"rec_{src}_to_{dst}", moved),
-                                (f"rec_{src}_to_{dst}_to_{src}", returned)):
-                self._write_one(folder, name, audio, epoch)
+            cycle = {f"rec_{src}": (f"real {src}", wave),
+                     f"rec_{src}_to_{dst}": (f"translated to {dst}", moved),
+                     f"rec_{src}_to_{dst}_to_{src}": (f"translated back to {src}", returned)}
+            specs = {name: self.spectrogram(audio) for name, (_, audio) in cycle.items()}
+            for i in range(len(wave)):
+                stems = {name: name if len(wave) == 1 else f"{name}_{i}" for name in cycle}
+                for name, (label, audio) in cycle.items():
+                    save_audio(folder / f"{stems[name]}.wav", np.clip(audio[i], -1.0, 1.0),
+                               self.sample_rate)
+                    plots.write_spectrograms(folder / f"{stems[name]}.png",
+                                             [(label, specs[name][i])],
+                                             f"{stems[name]}, epoch {epoch}")
+                first = stems[f"rec_{src}"]
+                title = f"{first}: {src} \u2192 {dst} \u2192 {src}"
+                plots.write_spectrograms(
+                    folder / f"{first}_cycle.png",
+                    [(label, specs[name][i]) for name, (label, _) in cycle.items()],
+                    f"{title}, epoch {epoch}")
+                rows.append(listening_page.Row(
+                    title, [(label, f"{stems[name]}.wav") for name, (label, _) in cycle.items()],
+                    [f"{first}_cycle.png"]))
+            self._summaries(epoch, cycle, specs)
+        listening_page.add_section(self.out_dir, folder, f"epoch {epoch}", epoch, rows)
         return folder
 
-    def _write_one(self, folder: Path, name: str, audio: np.ndarray, epoch: int) -> None:
-        specs = np.asarray(self.spectrogram(audio))
-        for i, (clip, spec) in enumerate(zip(audio, specs)):
-            stem = name if len(audio) == 1 else f"{name}_{i}"
-            save_audio(folder / f"{stem}.wav", np.clip(clip, -1.0, 1.0), self.sample_rate)
-            write_png(folder / f"{stem}.png", spectrogram_image(spec))
-        if self.writer is not None:
-            with self.writer.as_default(step=epoch):
+    def _summaries(self, epoch: int, cycle: dict, specs: dict) -> None:
+        if self.writer is None:
+            return
+        with self.writer.as_default(step=epoch):
+            for name, (_, audio) in cycle.items():
                 tf.summary.audio(name, np.clip(audio, -1, 1)[..., None], self.sample_rate,
                                  max_outputs=len(audio))
-                pictures = np.stack([spectrogram_image(s) for s in specs])
+                pictures = np.stack([spectrogram_image(s.normalised()) for s in specs[name]])
                 tf.summary.image(f"{name}_spectrogram", pictures, max_outputs=len(audio))
-            self.writer.flush()
+        self.writer.flush()
 
 
 class NonFiniteLossError(RuntimeError):

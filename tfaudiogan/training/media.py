@@ -1,11 +1,12 @@
-"""Turning spectrograms into pictures (PNG files and TensorBoard images)."""
+"""Bare spectrogram pictures (uint8 arrays) for TensorBoard image summaries.
+
+The PNG files of the samples, with axes, colour bars and titles, are drawn by
+training/plots.py.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import tensorflow as tf
 
 # Anchor colours of a perceptually ordered dark-to-bright map (black, purple, orange, yellow).
 _ANCHORS = np.array(
@@ -30,8 +31,3 @@ def spectrogram_image(spec) -> np.ndarray:
     frac = (level - low)[..., None]
     rgb = _ANCHORS[low] * (1 - frac) + _ANCHORS[low + 1] * frac
     return np.flipud(rgb).round().astype(np.uint8)
-
-
-def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Writes a uint8 [height, width, 3] image as PNG."""
-    Path(path).write_bytes(tf.io.encode_png(tf.convert_to_tensor(image, tf.uint8)).numpy())

@@ -18,6 +18,9 @@ test dependency, so the CQT here is a constant-Q-like filterbank applied to a lo
    0..1. Colour: IF as GANSynth defines it (gansynth.md 1.2), the frame-to-frame phase
    advance of each band wrapped to [-pi, pi) and divided by pi, used as the hue on the colour
    circle (IF is cyclic). Silence is black.
+
+:func:`rainbowgram` is the bare image (TensorBoard); :func:`write_rainbowgram` draws it with
+time and frequency axes and the legends of both colour meanings (training/plots.py).
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from matplotlib.colors import hsv_to_rgb
 
 from tfaudiogan.audio.log_frequency import log_frequency_matrix
-from tfaudiogan.training.media import write_png
+from tfaudiogan.audio.pitch import midi_to_hz
+from tfaudiogan.training import plots
 
-__all__ = ["hsv_to_rgb", "log_frequency_transform", "rainbowgram", "rainbowgram_summary",
+__all__ = ["log_frequency_transform", "rainbowgram", "rainbowgram_summary",
            "write_rainbowgram"]
 
 SAMPLE_RATE = 16000  # NSynth / GANSynth
@@ -70,20 +75,6 @@ def log_frequency_transform(audio, sample_rate: int = SAMPLE_RATE, fft_length: i
     return np.abs(bands).astype(np.float32), if_
 
 
-def hsv_to_rgb(h, s, v) -> np.ndarray:
-    """Vectorised HSV -> RGB, all inputs in [0, 1]; returns float ``[..., 3]`` in [0, 1]."""
-    h, s, v = np.broadcast_arrays(np.asarray(h, np.float64) % 1.0, s, v)
-    i = np.floor(h * 6).astype(int) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
-    rgb = np.zeros(h.shape + (3,))
-    for k, (r, g, b) in enumerate(table):
-        mask = i == k
-        rgb[mask] = np.stack([r[mask], g[mask], b[mask]], axis=-1)
-    return rgb
-
-
 def rainbowgram(audio, sample_rate: int = SAMPLE_RATE, fft_length: int = FFT_LENGTH,
                 frame_step: int = FRAME_STEP, min_midi: float = MIN_MIDI,
                 bins_per_semitone: int = BINS_PER_SEMITONE, n_bins: int = N_BINS,
@@ -106,15 +97,31 @@ def rainbowgram(audio, sample_rate: int = SAMPLE_RATE, fft_length: int = FFT_LEN
         return np.zeros(mag.shape + (3,), np.uint8)
     db = 20 * np.log10(np.maximum(mag / peak, 1e-12))
     value = np.clip(1 + db / db_range, 0.0, 1.0)
-    rgb = hsv_to_rgb((if_ + 1) / 2, 1.0, value)
-    return np.flipud(np.round(rgb * 255)).astype(np.uint8)
+    hsv = np.stack([(if_ + 1) / 2, np.ones_like(value), value], axis=-1)
+    return np.flipud(np.round(hsv_to_rgb(hsv) * 255)).astype(np.uint8)
 
 
-def write_rainbowgram(path: str | Path, audio, **kwargs) -> np.ndarray:
-    """Writes :func:`rainbowgram` of ``audio`` as a PNG; returns the image."""
-    image = rainbowgram(audio, **kwargs)
-    write_png(path, image)
-    return image
+def write_rainbowgram(path: str | Path, audio, title: str, sample_rate: int = SAMPLE_RATE,
+                      min_midi: float = MIN_MIDI, bins_per_semitone: int = BINS_PER_SEMITONE,
+                      n_bins: int = N_BINS, db_range: float = DB_RANGE, **kwargs) -> Path:
+    """Writes :func:`rainbowgram` of ``audio`` as a PNG figure with time (s) and frequency (Hz,
+    log scale) axes and the legends of its colour (IF) and brightness (dB); returns ``path``.
+
+    Args:
+        path: the PNG to write.
+        audio: float ``[samples]``.
+        title: the figure's title (the clip).
+        sample_rate ... db_range: as :func:`rainbowgram`; other keyword arguments go to it too.
+    """
+    image = rainbowgram(audio, sample_rate=sample_rate, min_midi=min_midi,
+                        bins_per_semitone=bins_per_semitone, n_bins=n_bins, db_range=db_range,
+                        **kwargs)
+    half_band = 0.5 / bins_per_semitone  # band centres are min_midi + i / bins_per_semitone
+    low, high = midi_to_hz(np.array([min_midi - half_band,
+                                     min_midi + (n_bins - 1) / bins_per_semitone + half_band]))
+    axes = plots.Spectrogram(np.zeros((1, 1)), np.size(audio) / sample_rate, float(high),
+                             float(low), scale="log", db_range=db_range)
+    return plots.write_rainbowgram(path, image, axes, title)
 
 
 def rainbowgram_summary(name: str, audio_batch, step: int, max_outputs: int = 4,
