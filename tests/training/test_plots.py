@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.figures import pixel_at
-from tfaudiogan.audio.gansynth import hz_to_mel
+from tfaudiogan.audio.gansynth import hz_to_mel, mel_to_hz
 from tfaudiogan.training import plots
 
 SR = 16000
@@ -16,7 +16,8 @@ TONE = 0.5 * np.sin(2 * np.pi * 1000 * T)
 
 def test_stft_is_in_db_re_full_scale():
     (spec,) = plots.stft(np.sin(2 * np.pi * 16 * SR / 256 * T), SR)  # a bin-centred sine
-    assert spec.db.shape == (129, SR // 128) and spec.seconds == 1.0 and spec.high_hz == 8000
+    assert spec.db.shape == (129, SR // 128) and spec.seconds == 1.0
+    assert spec.row_hz[0] == 0.0 and spec.row_hz[-1] == 8000.0
     assert spec.db.max() == pytest.approx(-6.02, abs=0.05)  # a full-scale sine is half of 0 dB
     assert spec.normalised().max() == 1.0 and spec.normalised().min() == -1.0
 
@@ -27,29 +28,36 @@ def test_spectrogram_figure_has_time_frequency_and_db_axes_and_the_tone_at_its_f
     ax, bar = figure.axes
     assert figure.get_suptitle() == "rec_piano, epoch 2" and ax.get_title() == "real piano"
     assert ax.get_xlabel() == "time (s)" and ax.get_xlim() == (0.0, 1.0)
-    assert ax.get_ylabel() == "frequency (Hz)" and ax.get_ylim() == (0.0, 8000.0)
+    assert ax.get_ylabel() == "frequency (Hz)" and ax.get_ylim() == (-0.5, 128.5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "2000", "4000", "6000", "8000"]
     assert "dB" in bar.get_ylabel()
     low, high = bar.get_ylim()
     assert high - low == pytest.approx(80.0) and high == pytest.approx(spec.db.max())
-    loud, quiet = (pixel_at(figure, ax, 0.5, hz) for hz in (1000.0, 4000.0))
+    loud, quiet = (pixel_at(figure, ax, 0.5, plots.row_position(spec.row_hz, hz))
+                   for hz in (1000.0, 4000.0))
     assert loud.sum() > 600 and quiet.sum() < 100  # magma: near white at the top, black below
 
 
-def test_mel_and_log_axes_put_hz_labels_at_their_warped_positions():
+def test_mel_and_log_axes_put_hz_labels_where_the_rows_have_those_frequencies():
     db = np.zeros((40, 10))
-    mel = plots.spectrogram_figure([("", plots.Spectrogram(db, 4.0, 8000, scale="mel"))], "m")
+    mel_hz = mel_to_hz(np.linspace(0, hz_to_mel(8000), 40))
+    mel = plots.spectrogram_figure([("", plots.Spectrogram(db, 4.0, mel_hz, "mel"))], "m")
     ax = mel.axes[0]
     ticks = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
-    assert ticks["1000"] == pytest.approx(hz_to_mel(1000.0)) and "5000" in ticks
-    assert ax.get_ylim() == pytest.approx((0.0, hz_to_mel(8000.0)))
+    assert ticks["1000"] == pytest.approx(hz_to_mel(1000.0) / hz_to_mel(8000) * 39, abs=0.05)  # rows are linearly interpolated
+    assert "5000" in ticks and ax.get_ylim() == (-0.5, 39.5)
     assert "mel" in ax.get_ylabel() and "Hz" in ax.get_ylabel()
-    log = plots.spectrogram_figure([("", plots.Spectrogram(db, 4.0, 2100, 32, "log"))], "l")
+    log_hz = np.geomspace(32, 2100, 40)
+    log = plots.spectrogram_figure([("", plots.Spectrogram(db, 4.0, log_hz, "log"))], "l")
     ticks = {t.get_text(): t.get_position()[1] for t in log.axes[0].get_yticklabels()}
-    assert ticks["100"] == pytest.approx(np.log2(100)) and "1000" in ticks and "20" not in ticks
-    with pytest.raises(ValueError, match="low_hz"):
-        plots.Spectrogram(db, 1.0, 8000, 0.0, "log")
+    assert ticks["100"] == pytest.approx(np.log(100 / 32) / np.log(2100 / 32) * 39, abs=0.05)  # rows are linearly interpolated
+    assert "1000" in ticks and "20" not in ticks
+    with pytest.raises(ValueError, match="row_hz"):
+        plots.Spectrogram(db, 1.0, log_hz[::-1])
+    with pytest.raises(ValueError, match="row_hz"):
+        plots.Spectrogram(db, 1.0, log_hz[:-1])
     with pytest.raises(ValueError, match="scale"):
-        plots.Spectrogram(db, 1.0, 8000, scale="bark")
+        plots.Spectrogram(db, 1.0, log_hz, scale="bark")
 
 
 def test_side_by_side_figure_is_wider_shares_axes_and_one_colour_scale():

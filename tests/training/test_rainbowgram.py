@@ -59,15 +59,15 @@ def test_written_figure_has_hz_and_seconds_axes_and_both_legends(tmp_path):
     image_a, image_b = matplotlib.image.imread(a), matplotlib.image.imread(b)
     assert image_a.shape == image_b.shape == (400, 800, 4)  # height, width, RGBA
     assert np.abs(image_a - image_b).mean() > 0.001
-    axes = plots.Spectrogram(np.zeros((1, 1)), 1.0, 2100.0, 32.0, "log", db_range=80.0)
+    row_hz = 440 * 2 ** ((24 + np.arange(216) / 3 - 69) / 12)  # the default bands
     image = rainbowgram(0.5 * np.sin(2 * np.pi * 261.63 * T))
-    figure = plots.rainbowgram_figure(image, axes, "note")
+    figure = plots.rainbowgram_figure(image, 1.0, row_hz, "note")
     ax, hue, level = figure.axes
     assert ax.get_xlabel() == "time (s)" and "Hz, log scale" in ax.get_ylabel()
     ticks = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
-    assert ticks["1000"] == pytest.approx(np.log2(1000))
+    assert ticks["1000"] == pytest.approx(3 * (69 + 12 * np.log2(1000 / 440) - 24), abs=0.01)
     assert "instantaneous frequency" in hue.get_ylabel() and hue.get_ylim() == (-1, 1)
     assert "dB" in level.get_ylabel() and level.get_ylim() == (-80, 0)
-    # the tone's band is drawn where the axis says 261.63 Hz is, and black far above it
-    assert pixel_at(figure, ax, 0.5, np.log2(261.63)).max() > 200
-    assert pixel_at(figure, ax, 0.5, np.log2(1000)).max() < 30
+    # the tone's band is drawn where the axis says 261.63 Hz is (MIDI 60), black far above it
+    assert pixel_at(figure, ax, 0.5, plots.row_position(row_hz, 261.63)).max() > 200
+    assert pixel_at(figure, ax, 0.5, plots.row_position(row_hz, 1000)).max() < 30

@@ -39,8 +39,9 @@ def pictures(rep: CycleGANSpectrogram, sample_rate: int, waves) -> list[plots.Sp
     """What the generators see of ``waves [n, samples]``, in dB re full scale, for the plots."""
     specs = rep.encode(tf.constant(waves, tf.float32))[0].numpy()[..., 0]  # [n, freq, frames]
     seconds = np.shape(waves)[1] / sample_rate
+    row_hz = np.arange(rep.freq_bins) * sample_rate / rep.dft.fft_length
     return [plots.Spectrogram((spec + 1.0) * (rep.db_range / 2.0) - rep.db_range, seconds,
-                              sample_rate / 2.0, db_range=rep.db_range) for spec in specs]
+                              row_hz, db_range=rep.db_range) for spec in specs]
 
 
 def build_networks(config: CycleGANConfig) -> dict[str, keras.Model]:

@@ -238,15 +238,31 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
     return {**table, "classifier": e.classifier}
 
 
+def band_frequencies(rep: GANSynthSpectrogram) -> np.ndarray:
+    """Centre frequency (Hz) of every bin of the magnitude channel, lowest first: the linear
+    bins ``1 .. nfft / 2`` (DC dropped), or the centroid of each mel band's triangle. The
+    reference's mel matrix widens its low bands, so they are not evenly spaced in mel, and
+    leaves a few empty (audio/gansynth.py); an empty band gets its neighbours' centre."""
+    linear_bins = rep.spec_shape[1]
+    hz = np.arange(1, linear_bins + 1) * (rep.sample_rate / 2.0) / linear_bins
+    if not rep.mel:
+        return hz
+    weight = rep.l2m.sum(axis=0)
+    full = np.flatnonzero(weight > 0)
+    centroid = (hz @ rep.l2m[:, full]) / weight[full]
+    return np.maximum.accumulate(np.interp(np.arange(len(weight)), full, centroid))
+
+
 def note_picture(image, rep: GANSynthSpectrogram, seconds: float) -> plots.Spectrogram:
     """The magnitude channel of one generated ``image [time, bins, 2]`` (network space, any
     stage resolution) in dB: log mel power on a mel axis, or log magnitude on a linear one."""
     log_level = denormalise(image).numpy()[:, :, 0].T  # [bins, time], natural log
-    nyquist = rep.sample_rate / 2.0
+    bins = log_level.shape[0]  # an early stage's bin covers several final bins
+    row_hz = band_frequencies(rep).reshape(bins, -1).mean(axis=1)
     if rep.mel:
-        return plots.Spectrogram(10.0 * np.log10(np.e) * log_level, seconds, nyquist,
+        return plots.Spectrogram(10.0 * np.log10(np.e) * log_level, seconds, row_hz,
                                  scale="mel", unit="log mel power (dB)")
-    return plots.Spectrogram(20.0 * np.log10(np.e) * log_level, seconds, nyquist,
+    return plots.Spectrogram(20.0 * np.log10(np.e) * log_level, seconds, row_hz,
                              unit="log magnitude (dB)")
 
 

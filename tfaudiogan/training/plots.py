@@ -2,11 +2,11 @@
 
 Every sample writer (CycleGAN, WaveGAN / SpecGAN, GANSynth, DDSP-GAN) draws its PNG files here,
 on matplotlib's Agg canvas (no pyplot: no display, no global figure state, nothing to close):
-time in seconds on x, frequency in Hz on y (on a mel or logarithmic axis where the picture's
-rows are mel bands or log-spaced bands), a colour bar in dB and a title naming the clip.
+time in seconds on x, frequency in Hz on y (labelled where each row's centre frequency is,
+so mel and log-spaced rows get mel and log axes), a colour bar in dB and a title naming the clip.
 
-A picture is described by :class:`Spectrogram` (a dB image plus the physical extent of its
-axes), so the writers only convert their own representation to dB; :func:`stft` makes one
+A picture is described by :class:`Spectrogram` (a dB image, its duration and the centre
+frequency of each row), so the writers only convert their own representation to dB; :func:`stft` makes one
 from waveforms. Each ``*_figure`` function returns the matplotlib figure (for notebooks and
 tests); its ``write_*`` twin saves it as a PNG.
 """
@@ -24,36 +24,39 @@ import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tfaudiogan.audio.gansynth import hz_to_mel
-
-__all__ = ["SCALES", "Spectrogram", "controls_figure", "rainbowgram_figure", "spectrogram_figure",
-           "stft", "write_controls", "write_rainbowgram", "write_spectrograms"]
+__all__ = ["SCALES", "Spectrogram", "controls_figure", "rainbowgram_figure", "row_position",
+           "spectrogram_figure", "stft", "write_controls", "write_rainbowgram",
+           "write_spectrograms"]
 
 SCALES = ("linear", "mel", "log")
 DPI = 100
 SPECTROGRAM_COLOURS = "magma"
-# Frequency ticks of mel and log axes (a linear axis picks its own).
+# Frequency ticks of mel and log axes (a linear axis picks round numbers itself).
 _HZ_TICKS = (0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+_AXIS_LABELS = {"linear": "frequency (Hz)", "mel": "frequency (Hz, mel scale)",
+                "log": "frequency (Hz, log scale)"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Spectrogram:
     """A dB image and what its axes mean.
 
+    The rows are drawn evenly spaced, as the representation has them; the frequency axis is
+    labelled in Hz where ``row_hz`` puts those frequencies, so a mel image whose bands are not
+    exactly evenly spaced in mel (GANSynth's widened low bands) is still labelled correctly.
+
     Attributes:
-        db: float ``[freq, frames]`` levels in dB, row 0 the lowest frequency.
+        db: float ``[rows, frames]`` levels in dB, row 0 the lowest frequency.
         seconds: duration covered by the frames.
-        high_hz: upper edge of the top row.
-        low_hz: lower edge of the bottom row (must be > 0 on a log axis).
-        scale: how the rows are spaced: "linear" (Hz), "mel" (HTK mel) or "log" (log Hz).
+        row_hz: float ``[rows]`` centre frequency (Hz) of every row, non-decreasing.
+        scale: how the rows are spaced, for the axis label: "linear", "mel" or "log".
         db_range: dB below the loudest value still shown (darkest colour below).
         unit: the colour bar's label.
     """
 
     db: np.ndarray
     seconds: float
-    high_hz: float
-    low_hz: float = 0.0
+    row_hz: np.ndarray
     scale: str = "linear"
     db_range: float = 80.0
     unit: str = "level (dB re full scale)"
@@ -61,24 +64,25 @@ class Spectrogram:
     def __post_init__(self):
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
-        if self.scale == "log" and self.low_hz <= 0:
-            raise ValueError(f"a log frequency axis needs low_hz > 0, got {self.low_hz}")
+        hz = np.asarray(self.row_hz, np.float64)
+        if (hz.shape != np.shape(self.db)[:1] or not np.isfinite(hz).all()
+                or np.any(np.diff(hz) < 0) or hz[0] >= hz[-1]):
+            raise ValueError(f"row_hz must be {np.shape(self.db)[:1]} finite non-decreasing "
+                             f"frequencies (not all equal), got {hz.shape}: {hz[:4]}...")
 
     def normalised(self) -> np.ndarray:
-        """float32 ``[freq, frames]`` in [-1, 1]: the loudest value 1, ``db_range`` below it -1
+        """float32 ``[rows, frames]`` in [-1, 1]: the loudest value 1, ``db_range`` below it -1
         (the input of :func:`tfaudiogan.training.media.spectrogram_image`)."""
         db = np.nan_to_num(np.asarray(self.db, np.float32), nan=-np.inf)
         top = float(np.max(db)) if np.isfinite(np.max(db)) else 0.0
         return (np.clip((db - top) / self.db_range, -1.0, 0.0) * 2.0 + 1.0).astype(np.float32)
 
-    def warp(self, hz) -> np.ndarray:
-        """Frequencies in Hz -> the y coordinate the rows are evenly spaced in."""
-        hz = np.asarray(hz, np.float64)
-        if self.scale == "mel":
-            return hz_to_mel(hz)
-        if self.scale == "log":
-            return np.log2(np.maximum(hz, 1e-9))
-        return hz
+
+def row_position(row_hz, hz) -> np.ndarray:
+    """Frequencies ``hz`` -> the fractional row where an image with row centres ``row_hz``
+    (non-decreasing) shows them (linear interpolation between rows)."""
+    row_hz = np.asarray(row_hz, np.float64)
+    return np.interp(hz, row_hz, np.arange(len(row_hz), dtype=np.float64))
 
 
 def stft(waves, sample_rate: int, frame_length: int = 256, frame_step: int = 128,
@@ -102,8 +106,8 @@ def stft(waves, sample_rate: int, frame_length: int = 256, frame_step: int = 128
     mag = tf.abs(tf.signal.stft(tf.constant(x), frame_length, frame_step, pad_end=True)).numpy()
     full_scale = frame_length / 2.0  # the sum of a periodic Hann window
     db = 20.0 * np.log10(np.maximum(mag / full_scale, 1e-10))
-    return [Spectrogram(d.T, x.shape[1] / sample_rate, sample_rate / 2.0, db_range=db_range)
-            for d in db]
+    row_hz = np.arange(frame_length // 2 + 1) * sample_rate / frame_length
+    return [Spectrogram(d.T, x.shape[1] / sample_rate, row_hz, db_range=db_range) for d in db]
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -119,25 +123,27 @@ def _save(figure: Figure, path) -> Path:
     return path
 
 
-def _frequency_axis(ax, spec: Spectrogram) -> None:
-    """Hz tick labels on the (possibly warped) y axis of ``spec``."""
-    ax.set_ylabel({"linear": "frequency (Hz)", "mel": "frequency (Hz, mel scale)",
-                   "log": "frequency (Hz, log scale)"}[spec.scale])
-    if spec.scale == "linear":
-        return
-    low, high = spec.warp([spec.low_hz, spec.high_hz])
+def _frequency_axis(ax, row_hz, scale: str) -> None:
+    """Hz tick labels on a y axis in row units (rows centred on ``row_hz``)."""
+    ax.set_ylabel(_AXIS_LABELS[scale])
+    low, high = float(row_hz[0]), float(row_hz[-1])
+    if scale == "linear":
+        candidates = matplotlib.ticker.MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]).tick_values(
+            low, high)[::-1]
+    else:
+        candidates = [hz for hz in reversed(_HZ_TICKS) if hz > 0 or scale == "mel"]
     ticks = []
-    for hz in reversed(_HZ_TICKS):  # from the top, at least 1/16 of the axis apart
-        if (spec.low_hz <= hz <= spec.high_hz and (hz > 0 or spec.scale == "mel")
-                and (not ticks or spec.warp(ticks[-1]) - spec.warp(hz) >= (high - low) / 16)):
-            ticks.append(hz)
-    ax.set_yticks(spec.warp(ticks), [f"{hz:g}" for hz in ticks])
+    for hz in candidates:  # from the top, at least 1/16 of the axis apart
+        if low <= hz <= high and (not ticks or row_position(row_hz, ticks[-1])
+                                  - row_position(row_hz, hz) >= len(row_hz) / 16):
+            ticks.append(float(hz))
+    ticks.reverse()
+    ax.set_yticks(row_position(row_hz, ticks), [f"{hz:g}" for hz in ticks])
 
 
-def _show(ax, image, spec: Spectrogram, **kwargs):
-    low, high = spec.warp([spec.low_hz, spec.high_hz])
+def _show(ax, image, seconds: float, rows: int, **kwargs):
     return ax.imshow(image, aspect="auto", interpolation="nearest",
-                     extent=(0.0, spec.seconds, low, high), **kwargs)
+                     extent=(0.0, seconds, -0.5, rows - 0.5), **kwargs)
 
 
 def write_spectrograms(path, panels: Sequence[tuple[str, Spectrogram]], title: str) -> Path:
@@ -149,8 +155,8 @@ def spectrogram_figure(panels: Sequence[tuple[str, Spectrogram]], title: str) ->
     """The spectrograms ``panels`` side by side with one dB colour bar.
 
     Args:
-        panels: ``(panel title, spectrogram)`` pairs, left to right, on the same frequency
-            scale; the colours span ``db_range`` of the first panel below the loudest panel.
+        panels: ``(panel title, spectrogram)`` pairs, left to right, with the same rows
+            (the first one's label the shared axis); the colours span ``db_range`` of the first panel below the loudest panel.
         title: the figure's title (the clip, and for a translation its direction).
     """
     first = panels[0][1]
@@ -159,43 +165,46 @@ def spectrogram_figure(panels: Sequence[tuple[str, Spectrogram]], title: str) ->
     figure = _figure(1.6 + 3.4 * len(panels), 3.4)
     axes = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, (name, spec) in zip(axes, panels):
-        image = _show(ax, spec.db, spec, origin="lower", cmap=SPECTROGRAM_COLOURS,
-                      vmin=top - first.db_range, vmax=top)
+        image = _show(ax, spec.db, spec.seconds, len(spec.row_hz), origin="lower",
+                      cmap=SPECTROGRAM_COLOURS, vmin=top - first.db_range, vmax=top)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("time (s)")
-    _frequency_axis(axes[0], first)
+    _frequency_axis(axes[0], first.row_hz, first.scale)
     figure.colorbar(image, ax=list(axes), label=first.unit, aspect=30)
     figure.suptitle(title)
     return figure
 
 
-def write_rainbowgram(path, image: np.ndarray, spec: Spectrogram, title: str) -> Path:
+def write_rainbowgram(path, image: np.ndarray, seconds: float, row_hz, title: str,
+                      db_range: float = 80.0) -> Path:
     """Writes :func:`rainbowgram_figure` as the PNG ``path`` and returns ``path``."""
-    return _save(rainbowgram_figure(image, spec, title), path)
+    return _save(rainbowgram_figure(image, seconds, row_hz, title, db_range), path)
 
 
-def rainbowgram_figure(image: np.ndarray, spec: Spectrogram, title: str) -> Figure:
+def rainbowgram_figure(image: np.ndarray, seconds: float, row_hz, title: str,
+                       db_range: float = 80.0) -> Figure:
     """A rainbowgram (training/rainbowgram.py) with the legends of its colour and brightness.
 
     Args:
         image: uint8 ``[bands, frames, 3]``, lowest band in the LAST row; hue = instantaneous
             frequency ``(IF + 1) / 2`` on the HSV circle, brightness = level.
-        spec: the axes of the picture (``db`` unused): log-spaced bands, ``db_range`` the
-            range of the brightness.
+        seconds: duration covered by the frames.
+        row_hz: float ``[bands]`` increasing log-spaced centre frequencies (Hz), lowest first.
         title: the figure's title.
+        db_range: dB from white to black.
     """
     figure = _figure(8.0, 4.0)
     ax, hue_bar, level_bar = figure.subplots(1, 3, width_ratios=[40, 1, 1])
-    _show(ax, image, spec, origin="upper")
+    _show(ax, image, seconds, len(row_hz), origin="upper")
     ax.set_xlabel("time (s)")
     ax.set_title(title, fontsize=11)
-    _frequency_axis(ax, spec)
+    _frequency_axis(ax, np.asarray(row_hz, np.float64), "log")
     circle = np.stack([np.linspace(0, 1, 256), np.ones(256), np.ones(256)], axis=-1)
     hue = matplotlib.colors.ListedColormap(matplotlib.colors.hsv_to_rgb(circle))
     ramp = np.linspace(0, 1, 256)[:, None]
     hue_bar.imshow(ramp, cmap=hue, aspect="auto", origin="lower", extent=(0, 1, -1, 1))
     level_bar.imshow(ramp, cmap="gray", aspect="auto", origin="lower",
-                     extent=(0, 1, -spec.db_range, 0))
+                     extent=(0, 1, -db_range, 0))
     for bar, label in ((hue_bar, "colour: instantaneous frequency\n(phase advance per hop / π)"),
                        (level_bar, "brightness: level (dB re peak)")):
         bar.set_xticks([])

@@ -116,12 +116,9 @@ def write_rainbowgram(path: str | Path, audio, title: str, sample_rate: int = SA
     image = rainbowgram(audio, sample_rate=sample_rate, min_midi=min_midi,
                         bins_per_semitone=bins_per_semitone, n_bins=n_bins, db_range=db_range,
                         **kwargs)
-    half_band = 0.5 / bins_per_semitone  # band centres are min_midi + i / bins_per_semitone
-    low, high = midi_to_hz(np.array([min_midi - half_band,
-                                     min_midi + (n_bins - 1) / bins_per_semitone + half_band]))
-    axes = plots.Spectrogram(np.zeros((1, 1)), np.size(audio) / sample_rate, float(high),
-                             float(low), scale="log", db_range=db_range)
-    return plots.write_rainbowgram(path, image, axes, title)
+    row_hz = midi_to_hz(min_midi + np.arange(n_bins) / bins_per_semitone)  # band centres
+    return plots.write_rainbowgram(path, image, np.size(audio) / sample_rate, row_hz, title,
+                                   db_range)
 
 
 def rainbowgram_summary(name: str, audio_batch, step: int, max_outputs: int = 4,
