@@ -166,3 +166,33 @@ def test_an_unwritable_run_directory_is_one_error_before_training(tmp_path, monk
         driver.run(_LineRecipe(), _Config(), tmp_path / "run")
     assert (tmp_path / "run" / "config.json").read_text() == "{}"  # nothing overwritten
     assert not (tmp_path / "run" / "run.log").exists()
+
+
+@pytest.mark.parametrize("choice, shown", [("on", "on"), ("off", "off")])
+def test_jit_compile_switch_reaches_the_train_step(tmp_path, choice, shown):
+    metrics = driver.run(_LineRecipe(), _Config(), tmp_path, jit_compile=choice)
+    assert f"XLA (jit_compile): {shown}" in (tmp_path / "run.log").read_text()
+    assert np.isfinite(metrics["slope"]) and metrics["epochs_this_session"] == 3
+
+
+def test_jit_compile_rejects_other_values(tmp_path):
+    with pytest.raises(ValueError, match="jit_compile must be one of auto, on, off"):
+        driver.run(_LineRecipe(), _Config(), tmp_path, jit_compile="yes")
+
+
+def test_deterministic_runs_repeat_bit_for_bit(tmp_path):
+    """In a child process: op determinism is process-wide and cannot be switched off."""
+    code = (
+        "import json, sys\n"
+        "from tfaudiogan import configs\n"
+        "from tfaudiogan.recipes.ddsp_gan import run\n"
+        "out = [run(configs.get_preset('ddsp_gan_nsynth', 'smoke'), sys.argv[1] + f'/{i}',\n"
+        "           export=False, deterministic=True)['final_losses'] for i in (1, 2)]\n"
+        "print(json.dumps(out))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=300,
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first == second and first
+    assert "deterministic ops: on" in (tmp_path / "1" / "run.log").read_text()

@@ -1,7 +1,7 @@
 """Flags and the error policy shared by every experiment entry point.
 
 Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --set --export
---strict --verbose``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
+--strict --verbose --deterministic --jit_compile``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
 Bad input (missing data, unreadable files, bad flags, an unusable run directory) ends with one
 line on stderr and exit code 2, never a traceback; a run stopped by a non-finite loss ends with
 one line and exit code 1.
@@ -26,7 +26,7 @@ FLAGS = flags.FLAGS
 
 
 SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "set", "export", "strict",
-                "verbose")
+                "verbose", "deterministic", "jit_compile")
 
 
 def define_flags(family: str | None = None) -> None:
@@ -59,6 +59,10 @@ def _define_shared_flags() -> None:
     flags.DEFINE_boolean("export", True, "Export SavedModel + TFLite after training.")
     flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
                          "skipping it.")
+    flags.DEFINE_boolean("deterministic", False, "TensorFlow op determinism: a rerun gives the "
+                         "same weights and metrics (slower on some ops).")
+    flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"], "XLA for the train step "
+                      "(auto: Keras' choice, on where a GPU is visible).")
     flags.DEFINE_boolean("verbose", False, "Show TensorFlow's own log lines (native notices, "
                          "tracing and export INFO) on the console.")
 
@@ -84,7 +88,8 @@ def resolve_config(family: str):
 def main_for(family: str, run: Callable) -> Callable:
     """Builds an absl ``main`` that resolves the config and calls ``run``.
 
-    ``run(config, model_dir, data_dir, strategy, export)`` does the work.
+    ``run(config, model_dir, data_dir, strategy, export, deterministic=, jit_compile=)``
+    does the work.
     """
 
     def main(argv):
@@ -98,7 +103,8 @@ def main_for(family: str, run: Callable) -> Callable:
             if FLAGS.data_dir is not None and not os.path.isdir(FLAGS.data_dir):
                 raise FileNotFoundError(f"data directory '{FLAGS.data_dir}' does not exist")
             model_dir = FLAGS.model_dir or default_model_dir(family, preset)
-            run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export)
+            run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export,
+                deterministic=FLAGS.deterministic, jit_compile=FLAGS.jit_compile)
         except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)

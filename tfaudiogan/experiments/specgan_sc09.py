@@ -20,13 +20,13 @@ flags.DEFINE_boolean("moments_only", False, "Compute and save the SpecGAN moment
                      "training data beside the run (moments.npz), then exit.")
 
 
-def run_or_moments(config, model_dir, data_dir, strategy, export):
+def run_or_moments(config, model_dir, data_dir, strategy, export, **options):
     """Training run, or only the moments with --moments_only."""
     if flags.FLAGS.moments_only:
         path = compute_run_moments(config, model_dir, data_dir)
         print(f"moments written to {path}")
         return None
-    return run(config, model_dir, data_dir, strategy, export)
+    return run(config, model_dir, data_dir, strategy, export, **options)
 
 
 if __name__ == "__main__":

@@ -23,15 +23,20 @@ import time
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from tfaudiogan.training import run_dir
 from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run
 from tfaudiogan.training.strategy import describe_setup, get_strategy
 
+JIT_CHOICES = ("auto", "on", "off")
 
-def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default") -> Run:
-    """Steps 1-2: the run directory, log, strategy and global seed of a run."""
+
+def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
+          deterministic: bool = False) -> Run:
+    """Steps 1-2: the run directory, log, strategy, global seed and (optionally) op
+    determinism of a run."""
     model_dir = Path(model_dir)
     config = run_dir.prepare(model_dir, config, recipe.config_cls)
     logger = run_dir.run_logger(model_dir)
@@ -39,12 +44,23 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default") 
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     logger.info(describe_setup(strategy))
     keras.utils.set_random_seed(config.train.seed)
+    if deterministic:  # same weights and metrics on every run, at some speed cost
+        tf.config.experimental.enable_op_determinism()
+        logger.info("deterministic ops: on (tf.config.experimental.enable_op_determinism)")
     return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
                logger)
 
 
-def fit(phase: Phase, logger=None) -> Phase:
-    """Fits one phase; fills in ``phase.history`` and ``phase.seconds``."""
+def fit(phase: Phase, logger=None, jit_compile: str = "auto") -> Phase:
+    """Fits one phase; fills in ``phase.history`` and ``phase.seconds``.
+
+    ``jit_compile`` "on"/"off" overrides the model's XLA switch; "auto" keeps Keras' choice.
+    """
+    if jit_compile not in JIT_CHOICES:
+        raise ValueError(f"jit_compile must be one of {', '.join(JIT_CHOICES)}, "
+                         f"got {jit_compile!r}")
+    if jit_compile != "auto":  # Keras falls back to off (with a warning) where XLA can't
+        phase.model.jit_compile = jit_compile == "on"
     if logger is not None:  # "auto" turns XLA on where a GPU is visible (keras Trainer)
         logger.info("XLA (jit_compile): %s", "on" if phase.model.jit_compile else "off")
     began = time.perf_counter()
@@ -63,7 +79,8 @@ def write_metrics(run: Run, metrics: dict) -> None:
 
 
 def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
-        export: bool = True, extra_callbacks: list | None = None) -> dict:
+        export: bool = True, extra_callbacks: list | None = None, deterministic: bool = False,
+        jit_compile: str = "auto") -> dict:
     """Trains (or resumes), evaluates, writes ``metrics.json`` and optionally exports.
 
     Args:
@@ -74,11 +91,13 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         strategy: a strategy name (training/strategy.py) or a ``tf.distribute.Strategy``.
         export: export for serving after training (families that export).
         extra_callbacks: appended to the callbacks of every phase (custom logging, tests).
+        deterministic: turn on TensorFlow's op determinism (bit-identical reruns).
+        jit_compile: "auto" (Keras: XLA where a GPU is visible), "on" or "off".
 
     Returns:
         The metrics dict also written to ``model_dir/metrics.json``.
     """
-    context = start(recipe, config, model_dir, data_dir, strategy)
+    context = start(recipe, config, model_dir, data_dir, strategy, deterministic)
     dataset = getattr(getattr(context.config, "data", None), "dataset", "see the recipe")
     context.logger.info("data: %s", f"{dataset} from {data_dir}" if data_dir
                         else f"{dataset} (built in)")
@@ -86,7 +105,7 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     last, epochs, seconds, final_losses = None, 0, 0.0, {}
     for phase in recipe.phases(context, data):
         phase.callbacks += list(extra_callbacks or [])
-        last = fit(phase, context.logger)
+        last = fit(phase, context.logger, jit_compile)
         epochs += len(phase.history.epoch)
         seconds += phase.seconds
         final_losses = {k: float(v[-1]) for k, v in phase.history.history.items() if v}
