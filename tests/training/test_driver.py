@@ -180,19 +180,25 @@ def test_jit_compile_rejects_other_values(tmp_path):
         driver.run(_LineRecipe(), _Config(), tmp_path, jit_compile="yes")
 
 
-def test_deterministic_runs_repeat_bit_for_bit(tmp_path):
-    """In a child process: op determinism is process-wide and cannot be switched off."""
+def test_deterministic_switches_on_op_determinism(tmp_path):
+    """In child processes: op determinism is process-wide and cannot be switched off."""
     code = (
         "import json, sys\n"
+        "from tensorflow.python.framework import config\n"
         "from tfaudiogan import configs\n"
         "from tfaudiogan.recipes.ddsp_gan import run\n"
+        "on = sys.argv[2] == 'on'\n"
         "out = [run(configs.get_preset('ddsp_gan_nsynth', 'smoke'), sys.argv[1] + f'/{i}',\n"
-        "           export=False, deterministic=True)['final_losses'] for i in (1, 2)]\n"
-        "print(json.dumps(out))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                          text=True, timeout=300,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    first, second = json.loads(done.stdout.strip().splitlines()[-1])
-    assert first == second and first
-    assert "deterministic ops: on" in (tmp_path / "1" / "run.log").read_text()
+        "           export=False, deterministic=on)['final_losses'] for i in (1, 2)]\n"
+        "print(json.dumps([config.is_op_determinism_enabled(), *out]))\n")
+    results = {}
+    for switch in ("on", "off"):
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / switch), switch],
+                              capture_output=True, text=True, timeout=300,
+                              env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert done.returncode == 0, done.stderr[-2000:]
+        results[switch] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["on"][0] is True and results["off"][0] is False
+    assert results["on"][1] == results["on"][2]  # the smoke run repeats
+    assert "deterministic ops: on" in (tmp_path / "on" / "1" / "run.log").read_text()
+    assert "deterministic ops" not in (tmp_path / "off" / "1" / "run.log").read_text()

@@ -44,7 +44,8 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     logger.info(describe_setup(strategy))
     keras.utils.set_random_seed(config.train.seed)
-    if deterministic:  # same weights and metrics on every run, at some speed cost
+    if deterministic:  # TF ops repeat their results (not enough for GANSynth's demo: see
+        # experiments/gansynth_nsynth.md)
         tf.config.experimental.enable_op_determinism()
         logger.info("deterministic ops: on (tf.config.experimental.enable_op_determinism)")
     return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
@@ -91,7 +92,7 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         strategy: a strategy name (training/strategy.py) or a ``tf.distribute.Strategy``.
         export: export for serving after training (families that export).
         extra_callbacks: appended to the callbacks of every phase (custom logging, tests).
-        deterministic: turn on TensorFlow's op determinism (bit-identical reruns).
+        deterministic: turn on TensorFlow's op determinism.
         jit_compile: "auto" (Keras: XLA where a GPU is visible), "on" or "off".
 
     Returns:
