@@ -51,3 +51,17 @@ def test_entry_points_start_quietly_and_verbose_brings_the_notices_back():
     assert "--[no]verbose" in quiet.stdout
     assert "absl::InitializeLog" not in quiet.stderr and "I0000" not in quiet.stderr
     assert "absl::InitializeLog" in verbose.stderr or "I0000" in verbose.stderr
+
+
+def test_the_cli_is_quiet_too_unless_verbose():
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+
+    def info(*extra):
+        return subprocess.run([sys.executable, "-m", "tfaudiogan.cli", *extra, "info"],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    quiet, verbose = info(), info("--verbose")
+    assert quiet.returncode == verbose.returncode == 0, quiet.stderr[-2000:]
+    assert "devices:" in quiet.stdout and "devices:" in verbose.stdout
+    assert "absl::InitializeLog" not in quiet.stderr and "I0000" not in quiet.stderr
+    assert "absl::InitializeLog" in verbose.stderr or "I0000" in verbose.stderr

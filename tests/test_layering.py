@@ -28,7 +28,8 @@ ALLOWED = {
     "recipes": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation",
                        "training"},
     "experiments": {"configs", "training", "recipes", "console"},
-    "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation", "training"},
+    "cli": BASE | {"synths", "models", "data", "metrics", "export", "generation", "training",
+            "console"},
 }
 
 

@@ -12,6 +12,9 @@
     tfaudiogan datasets --dataset irmas --data_dir IRMAS-TrainingData
     tfaudiogan info                       # devices, strategy, precision a run would use
 
+TensorFlow's native start-up notices are kept off the console; ``--verbose`` (anywhere on the
+command line) shows them.
+
 Bad input ends with one ``error: ...`` line and exit code 2; no partial output file is left.
 """
 
@@ -24,6 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from tfaudiogan.console import filter_native_stderr
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ INFO/WARNING lines
 
@@ -352,5 +357,17 @@ def main(argv=None) -> int:
     return 0
 
 
+def entry() -> int:
+    """The ``tfaudiogan`` command (and ``python -m tfaudiogan.cli``): :func:`main` with
+    TensorFlow's native notices kept off the console unless ``--verbose`` is given."""
+    argv = sys.argv[1:]
+    if "--verbose" in argv:
+        argv.remove("--verbose")
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        filter_native_stderr()
+    return main(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
