@@ -203,5 +203,5 @@ def test_grpc_loopback_serves_latest_version(served, audio):
 def test_grpc_stubs_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow_serving", None)
     monkeypatch.setitem(sys.modules, "tensorflow_serving.apis", None)
-    with pytest.raises(ImportError, match="pip install --no-deps tensorflow-serving-api"):
+    with pytest.raises(ImportError, match=r"pip install -e \"\.\[serving\]\""):
         serving.make_predict_request("m", None, {"waveform": np.zeros((1, 4), np.float32)})

@@ -330,9 +330,8 @@ def _serving_apis():
         from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
     except ImportError as error:
         raise ImportError(
-            "the gRPC client needs the TF Serving stubs: pip install --no-deps "
-            "tensorflow-serving-api (without --no-deps it pulls the full tensorflow wheel "
-            "next to tensorflow-cpu)") from error
+            "the gRPC client needs the TF Serving stubs: pip install -e \".[serving]\" "
+            "(or pip install tensorflow-serving-api)") from error
     return predict_pb2, prediction_service_pb2_grpc
 
 
