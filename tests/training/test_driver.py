@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tests.events import tensorboard_tags
-from tfaudiogan.training import driver, run_dir
+from tfaudiogan.training import backup, driver, run_dir
 from tfaudiogan.training.callbacks import NonFiniteLossError, StepProgress
 from tfaudiogan.training.recipe import Recipe
 
@@ -77,7 +77,8 @@ def test_a_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_backup(tmp_
     assert not (tmp_path / "metrics.json").exists()
     assert (tmp_path / "backup").exists()  # written after epoch 1, not overwritten
     model = _LineRecipe().build_model(None, None)
-    model.load_weights(tmp_path / "backup" / "latest.weights.h5")
+    position = backup.restore(model, tmp_path / "backup")
+    assert position == backup.Position(epoch=1, step=0, phase_step=4)  # the end of epoch 1
     assert np.isfinite(model.layers[-1].kernel.numpy()).all()
     assert not (tmp_path / "checkpoints" / "line-0002.weights.h5").exists()
 

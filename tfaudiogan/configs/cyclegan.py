@@ -95,6 +95,8 @@ class TrainConfig:
     pool_size: int = 50  # [ref] --pool_size; [seed002] buffer of earlier fakes
     epochs: int = 200  # [ref] n_epochs + n_epochs_decay (the seed trained ~27 h, epochs unstated)
     steps_per_epoch: int = 0  # 0 = one pass over the larger domain's clips per epoch
+    # [chosen] steps between two backups (0: epoch ends only); a paper epoch is 300 steps
+    backup_every_steps: int = 100
     seed: int = 0
     chunk_overlap_frames: int = 64  # [chosen] cross-fade between chunks when translating long audio
     eval_clips: int = 50  # clips per domain and split used for metrics.json (0 = all)

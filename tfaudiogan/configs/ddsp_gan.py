@@ -83,6 +83,7 @@ class TrainConfig:
     batch_size: int = 32  # [D 1.1] DDSP batch 32 (the seed gives none)
     epochs: int = 100  # [chosen] the seed reports no length; 100 x 1000 steps
     steps_per_epoch: int = 1000  # [chosen]
+    backup_every_steps: int = 250  # [chosen] steps between two backups (0: epoch ends only)
     seed: int = 0
     sample_clips: int = 4  # [chosen] fixed-z clips written each epoch [S Methodology: listening]
 

@@ -99,8 +99,11 @@ class TrainConfig:
     transition_images: int = 800_000  # [cfg] transition_stage_num_images
     total_images: int = 11_000_000  # [cfg] total_num_images (the last stage runs to it)
     ema_decay: float = 0.999  # [model] generator weight averaging, used for samples/export
-    # [chosen] fit() epoch length: the granularity of BackupAndRestore, logs and samples.
+    # [chosen] fit() epoch length: the granularity of logs, history and end-of-epoch backups.
     steps_per_epoch: int = 1000
+    # [chosen] steps between two backups inside a stage (0: epoch ends only); stage ends
+    # always write one
+    backup_every_steps: int = 500
     epochs: int = 0  # unused: the schedule is in images (kept for training.run_dir)
     sample_notes: int = 4  # [chosen] sample wavs written at the end of each stage
     seed: int = 0

@@ -63,6 +63,7 @@ class TrainConfig:
     # one pass over the GANSynth-subset train split: 60,788 notes (gansynth.md section 3) / 64.
     # 0 = one pass over the synthetic notes; NSynth needs a positive value.
     steps_per_epoch: int = 949
+    backup_every_steps: int = 250  # [chosen] steps between two backups (0: epoch ends only)
     learning_rate: float = 1e-3  # [chosen] Adam
     epsilon: float = 1e-8  # [chosen] as the rest of the project (Keras would use 1e-7)
     seed: int = 0

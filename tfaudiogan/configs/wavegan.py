@@ -119,6 +119,7 @@ class TrainConfig:
     # 18,620 SC09 train clips ("~3500 epochs", PAPER? med). One epoch here = one pass.
     epochs: int = 3500
     steps_per_epoch: int = 0  # G steps per epoch; 0 = one pass (n // (batch * d_updates))
+    backup_every_steps: int = 500  # [chosen] G steps between two backups (0: epoch ends only)
     seed: int = 0
     sample_clips: int = 10  # [chosen] generated clips written to samples/ (fixed z)
     sample_every: int = 25  # [chosen] epochs between sample writes (the paper run is long)
@@ -245,6 +246,7 @@ class ClassifierTrainConfig:
     # 355 passes over the 18,620 train clips (290 steps each).
     epochs: int = 355
     steps_per_epoch: int = 0  # 0 = one pass over the training clips
+    backup_every_steps: int = 500  # [chosen] steps between two backups (0: epoch ends only)
     seed: int = 0
 
 

@@ -1,7 +1,8 @@
 """Flags and the error policy shared by every experiment entry point.
 
-Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --set --export
---strict --verbose --deterministic --jit_compile``. ``--preset`` defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
+Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --backup_every
+--set --export --strict --verbose --deterministic --jit_compile``. ``--preset`` defaults to
+``paper`` when ``--data_dir`` is given, else ``demo``.
 Bad input (missing data, unreadable files, bad flags, an unusable run directory) ends with one
 line on stderr and exit code 2, never a traceback; a run stopped by a non-finite loss ends with
 one line and exit code 1.
@@ -25,8 +26,8 @@ from tfaudiogan.training.callbacks import NonFiniteLossError
 FLAGS = flags.FLAGS
 
 
-SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "set", "export", "strict",
-                "verbose", "deterministic", "jit_compile")
+SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "backup_every", "set",
+                "export", "strict", "verbose", "deterministic", "jit_compile")
 
 
 def define_flags(family: str | None = None) -> None:
@@ -55,6 +56,9 @@ def _define_shared_flags() -> None:
     flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
                       "tf.distribute strategy.")
     flags.DEFINE_integer("steps", None, "Training steps per epoch (sets train.steps_per_epoch).")
+    flags.DEFINE_integer("backup_every", None, "Steps between two backups of the run in "
+                         "progress (sets train.backup_every_steps; 0: epoch ends only). A "
+                         "killed run resumes at the newest backup's step.")
     flags.DEFINE_multi_string("set", [], "Config override section.field=value (repeatable).")
     flags.DEFINE_boolean("export", True, "Export SavedModel + TFLite after training.")
     flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
@@ -80,6 +84,10 @@ def resolve_config(family: str):
         if FLAGS.steps <= 0:
             raise ValueError(f"--steps must be positive, got {FLAGS.steps}")
         extra.append(f"train.steps_per_epoch={FLAGS.steps}")
+    if FLAGS.backup_every is not None:
+        if FLAGS.backup_every < 0:
+            raise ValueError(f"--backup_every must be 0 or more, got {FLAGS.backup_every}")
+        extra.append(f"train.backup_every_steps={FLAGS.backup_every}")
     if FLAGS.strict:
         extra.append("data.strict=true")
     return configs.apply_overrides(config, extra + list(FLAGS.set)), preset

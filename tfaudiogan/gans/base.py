@@ -7,7 +7,7 @@ Keras 3's `fit()` needs four things from such a model, all handled here:
   under a `tf.distribute` strategy, `fit()` tries to build the wrapper symbolically by calling
   `call()` on a data batch. :meth:`GANModel.call` raises, so that path must never run.
 * P4 `compile(optimizer=None)`, so Keras creates no hidden RMSprop over all weights.
-* P2/P3 each optimizer is stored as an attribute (so checkpoints and BackupAndRestore track it)
+* P2/P3 each optimizer is stored as an attribute (so checkpoints and backups track it)
   and built on the variables it owns inside the strategy scope, not lazily in the replica step.
 * P5/P6 losses come from :mod:`tfaudiogan.losses` (divided by the replica count inside the
   tape); :meth:`GANModel.report` multiplies them back for logging and always returns a non-empty

@@ -4,7 +4,8 @@ One :class:`GANSynth` is built per training stage (reference/ecosystem.md P13) a
 stage's generator, discriminator and EMA generator (:func:`stage_networks`). All three share one
 non-trainable ``alpha`` variable (the weight of the newest block), which ``train_step`` sets
 from the image counter ``images_seen`` with the reference's ``compute_progress``; both are
-variables of the model, so BackupAndRestore restores them with the weights and Adam slots.
+variables of the model, so a backup (training/backup.py) restores them with the weights and
+Adam slots.
 
 Data: ``(specs, labels)`` with ``specs`` the normalised full-resolution spectrograms
 ``[batch, H, W, 2]`` in [-1, 1] and ``labels`` the pitch class ``[batch]`` int32

@@ -14,16 +14,19 @@ resets Adam at every stage).
 Run directory, on top of the common layout (training/run_dir.py)::
 
     state.json                    {"stage": current stage, "finished": [...], "num_stages": n}
-    stages/stage_SS/backup/       BackupAndRestore of the stage in progress (weights, alpha,
-                                  image counter, Adam slots, random-stream state)
+    stages/stage_SS/backup/       backups of the stage in progress every
+                                  ``train.backup_every_steps`` steps and at its epoch ends
+                                  (weights, EMA weights, alpha, image counter, Adam slots,
+                                  random-stream states, position: training/backup.py); removed
+                                  once the stage's weights below are written
     stages/stage_SS/{generator,discriminator,generator_ema}.weights.h5   written when done
     samples/stage_SS/*.wav (+ .png)  EMA-generator notes at the end of each stage
     samples/index.html            the listening page (training/listening_page.py)
     generator_ema.keras           the final EMA generator (sampling / export)
 
 Re-running the same command resumes: finished stages (their weight files exist) are skipped,
-the stage in progress restores from its backup mid-stage, a new stage starts from the previous
-stage's weights.
+the stage in progress restores from its backup at the step it reached (its data continues
+after the batches already trained), a new stage starts from the previous stage's weights.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ from tfaudiogan.layers import progressive_schedule
 from tfaudiogan.layers.fade_in import upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
 from tfaudiogan.recipes import pitch_metrics
-from tfaudiogan.training import driver, listening_page, plots, rainbowgram
+from tfaudiogan.training import backup, driver, listening_page, plots, rainbowgram
+from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run, standard_callbacks
 
 NETWORKS = ("generator", "discriminator", "generator_ema")
@@ -123,23 +127,40 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
     return ds, histogram
 
 
-def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
-                     config: GANSynthConfig) -> tf.data.Dataset:
-    """Shuffled, repeated batches ``(specs [batch, time, bins, 2] in [-1, 1], labels [batch])``.
+def encoded_notes(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
+                  config: GANSynthConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """The built-in synthetic notes encoded once up front (a few dozen notes):
+    ``(specs [n, time, bins, 2] in [-1, 1], labels [n])``; None for NSynth, whose notes are
+    encoded per batch inside the pipeline."""
+    if config.data.dataset != "synthetic":
+        return None
+    encode = tf.function(lambda audio: normalise(rep.encode(audio)))
+    audio, labels = (np.stack(a) for a in zip(*notes.as_numpy_iterator()))
+    return encode_in_batches(encode, audio, 8), labels
 
-    The built-in synthetic notes are encoded once up front (a few dozen notes); NSynth notes
-    are encoded per batch inside the pipeline.
+
+def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
+                     config: GANSynthConfig, stage: int = 0, skip_batches: int = 0,
+                     encoded: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
+    """Shuffled, repeated batches ``(specs [batch, time, bins, 2] in [-1, 1], labels [batch])``
+    for one stage.
+
+    Each stage gets a new pipeline shuffled with seed ``train.seed + stage``, so a stage's
+    batches do not depend on how many sessions trained the earlier ones. ``encoded``: the
+    synthetic notes from :func:`encoded_notes` (else NSynth notes are encoded per batch).
+    ``skip_batches`` drops the first batches before they are encoded (the data position of a
+    resumed stage costs no encoding).
     """
     t = config.train
-    encode = tf.function(lambda audio: normalise(rep.encode(audio)))
-    if config.data.dataset == "synthetic":
-        audio, labels = (np.stack(a) for a in zip(*notes.as_numpy_iterator()))
-        specs = encode_in_batches(encode, audio, 8)
+    seed = t.seed + stage
+    if encoded is not None:
+        specs, labels = encoded
         ds = tf.data.Dataset.from_tensor_slices((specs, labels))
-        ds = ds.shuffle(len(labels), seed=t.seed).repeat()
-        return ds.batch(t.batch_size, drop_remainder=True).prefetch(2)
-    ds = notes.shuffle(config.data.shuffle_buffer, seed=t.seed).repeat()
-    ds = ds.batch(t.batch_size, drop_remainder=True)
+        ds = ds.shuffle(len(labels), seed=seed).repeat()
+        return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(2)
+    encode = tf.function(lambda audio: normalise(rep.encode(audio)))
+    ds = notes.shuffle(config.data.shuffle_buffer, seed=seed).repeat()
+    ds = ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches)
     ds = ds.map(lambda audio, label: (encode(audio), label))
     return ds.prefetch(2)
 
@@ -322,17 +343,17 @@ class GANSynthRecipe(Recipe):
     config_cls = GANSynthConfig
 
     def load_data(self, run: Run) -> dict:
-        """``{"rep", "notes", "counts", "dataset"}``: front-end, unbatched notes, pitch
-        histogram ``[num_pitches]`` and the repeated training batches."""
+        """``{"rep", "notes", "counts", "encoded"}``: front-end, unbatched notes, pitch
+        histogram ``[num_pitches]`` and the synthetic notes' spectrograms (or None)."""
         config = run.config
         rep = representation(config)
         check_config(config, rep)
         notes, counts = load_notes(config, run.data_dir, run.logger)
-        dataset = training_dataset(notes, rep, config)
         if config.train.batch_size % run.strategy.num_replicas_in_sync:
             raise ValueError(f"batch_size {config.train.batch_size} is not divisible by "
                              f"{run.strategy.num_replicas_in_sync} replicas")
-        return {"rep": rep, "notes": notes, "counts": counts, "dataset": dataset}
+        return {"rep": rep, "notes": notes, "counts": counts,
+                "encoded": encoded_notes(notes, rep, config)}
 
     def phases(self, run: Run, data):
         """One phase per unfinished stage; after each, its weights, samples and metrics."""
@@ -349,10 +370,12 @@ class GANSynthRecipe(Recipe):
             steps = math.ceil((end - start) / config.train.batch_size)
             per_epoch = max(1, min(config.train.steps_per_epoch, steps))
             epochs = math.ceil(steps / per_epoch)
+            position = backup.read_position(folder / "backup")
             with run.strategy.scope():
                 gan = build_stage(config, stage, data["counts"], start)
-                if (folder / "backup").exists():
-                    logger.info("stage %d: resuming from its backup", stage)
+                if position is not None:
+                    logger.info("stage %d: resuming from its backup at step %d of %d", stage,
+                                position.phase_step, epochs * per_epoch)
                 elif stage > 0:
                     load_previous(config, gan, model_dir, stage)
             logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d",
@@ -361,24 +384,32 @@ class GANSynthRecipe(Recipe):
                                     config.model.num_resolutions), start, end,
                         epochs * per_epoch, config.train.batch_size)
             callbacks = standard_callbacks(
-                run, folder / "backup", None, per_epoch,
+                run, folder / "backup", None, per_epoch, backup_every=self.backup_every(run),
                 tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
                 history_file=folder / "history.csv")
-            phase = Phase(gan, data["dataset"], per_epoch, epochs, callbacks)
+            def stage_data(skip: int = 0, stage: int = stage):
+                return training_dataset(data["notes"], data["rep"], config, stage, skip,
+                                        data["encoded"])
+
+            phase = Phase(gan, stage_data(), per_epoch, epochs, callbacks,
+                          initial_epoch=position.epoch if position else 0,
+                          initial_step=position.step if position else 0, seek=stage_data)
             yield phase  # the driver fits it
-            save_stage(gan, folder)
-            write_samples(gan, data["rep"], config, run.samples_dir / f"stage_{stage:02d}",
-                          tensorboard_dir=run.tensorboard_dir, step=stage)
+            # the row first: a kill before the weights are saved redoes both (from the
+            # stage's end-of-stage backup), never leaves a finished stage without its row
             metrics["stages"][str(stage)] = {
                 "blocks": gan.num_blocks, "images": [start, end],
                 "images_seen": int(gan.images_seen.numpy()),
                 "d_steps": int(gan.d_optimizer.iterations.numpy()),
                 "g_steps": int(gan.g_optimizer.iterations.numpy()),
                 "seconds_this_session": round(phase.seconds, 2),
-                "final_losses": {k: float(v[-1]) for k, v in phase.history.history.items()
-                                 if v},
+                "final_losses": last_losses(folder / "history.csv"),
             }
             driver.write_metrics(run, metrics)
+            save_stage(gan, folder)
+            backup.discard(folder / "backup")
+            write_samples(gan, data["rep"], config, run.samples_dir / f"stage_{stage:02d}",
+                          tensorboard_dir=run.tensorboard_dir, step=stage)
         _write_state(model_dir, n, n)
 
     def trained_model(self, run: Run, data, last: Phase | None) -> GANSynth:
@@ -396,6 +427,8 @@ class GANSynthRecipe(Recipe):
 
     def evaluate(self, run: Run, model: GANSynth, data) -> dict:
         metrics = read_metrics(run.model_dir)
+        last = stage_dir(run.model_dir, len(stage_images(run.config)) - 1)
+        metrics["final_losses"] = last_losses(last / "history.csv")
         metrics["pitch_counts"] = [int(c) for c in data["counts"]]
         table = pitch_table(model, data["rep"], run.config, data["notes"], data["counts"],
                             run.logger)
@@ -405,6 +438,12 @@ class GANSynthRecipe(Recipe):
 
     def export(self, run: Run, model: GANSynth, data) -> dict:
         return export_gansynth(model.generator_ema, run.config, run.model_dir / "export")
+
+
+def last_losses(history_file: Path) -> dict[str, float]:
+    """The last epoch's logged losses of a stage (its ``history.csv``; every session's)."""
+    curve = loss_curve(history_file)
+    return {k: v[-1] for k, v in curve.items() if k != "epoch"}
 
 
 def read_metrics(model_dir: Path) -> dict:

@@ -6,7 +6,7 @@ the GANSynth subset of NSynth from ``data_dir`` (tfaudiogan.data.nsynth); with
 ``"synthetic"`` it uses the built-in notes (tfaudiogan.data.synthetic_notes). The trained
 network is written to ``model_dir/pitch_classifier.keras`` and its accuracy, plus the
 real-data calibration rows of the GANSynth metrics (IS, PA, PE), to ``metrics.json``.
-Re-running the same command resumes (BackupAndRestore / end-of-epoch checkpoints).
+Re-running the same command resumes (step-level backups / end-of-epoch checkpoints).
 """
 
 from __future__ import annotations

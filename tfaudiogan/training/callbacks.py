@@ -115,12 +115,13 @@ class NonFiniteGuard(keras.callbacks.Callback):
     backup and checkpoint, so ``backup/`` keeps the last good state.
 
     Args:
-        backup_dir: the phase's BackupAndRestore folder (named in the message).
+        backup_dir: the phase's backup folder (named in the message).
     """
 
     def __init__(self, backup_dir):
         super().__init__()
         self.backup_dir = Path(backup_dir)
+        self.batch_offset = 0  # set by the driver while it fits the rest of an epoch
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -133,7 +134,8 @@ class NonFiniteGuard(keras.callbacks.Callback):
             kept = ("the last good backup is kept in " + str(self.backup_dir)
                     if self.backup_dir.exists() else "no backup was written yet")
             raise NonFiniteLossError(
-                f"non-finite loss at epoch {self._epoch + 1}, step {batch + 1}: "
+                f"non-finite loss at epoch {self._epoch + 1}, "
+                f"step {self.batch_offset + batch + 1}: "
                 + ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
                 + f"; training stopped ({kept}). Lower the learning rate or check the data.")
 
@@ -163,6 +165,7 @@ class StepProgress(keras.callbacks.Callback):
         self.stream = stream or sys.stdout
         self.every_steps, self.every_seconds = max(1, int(every_steps)), float(every_seconds)
         self.live = live
+        self.batch_offset = 0  # set by the driver while it fits the rest of an epoch
         self._epoch = self._start = self._last = 0.0
         self._since = 0
 
@@ -184,6 +187,9 @@ class StepProgress(keras.callbacks.Callback):
         params = self.params or {}
         steps, done = params.get("steps"), batch + 1
         rate = done / max(now - self._start, 1e-9)
+        if steps:
+            steps += self.batch_offset
+        done += self.batch_offset
         where = f"epoch {self._epoch + 1}/{params.get('epochs', '?')} step {done}"
         if steps:
             where += f"/{steps} ({100 * done // steps}%), ETA {_duration((steps - done) / rate)}"

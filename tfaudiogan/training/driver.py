@@ -9,11 +9,13 @@ What it does, in order (the recipe hooks are in training/recipe.py):
 3. ``recipe.load_data``, then ``fit`` for every phase the recipe yields (one for most
    families, one per stage for the progressive GAN), each with the standard callbacks;
 4. ``recipe.save``, ``recipe.evaluate`` and the common entries of ``metrics.json``
-   (``epochs_this_session``, ``train_seconds_this_session``, ``final_losses``, ``loss_curve``);
+   (``epochs_this_session``, ``train_seconds_this_session``, ``final_losses`` (the last
+   epoch's values, from ``history.csv`` when this session trained none), ``loss_curve``);
 5. ``recipe.export`` when asked; its paths are added to ``metrics.json`` under ``export``.
 
-Re-running the same command resumes: an interrupted phase restores from its ``backup/``
-(keras.callbacks.BackupAndRestore), a finished one from its newest end-of-epoch checkpoint.
+Re-running the same command resumes: an interrupted phase restores from its ``backup/`` (the
+step its newest backup reached: training/backup.py), a finished one from its newest
+end-of-epoch checkpoint; the data continues where it stopped.
 """
 
 from __future__ import annotations
@@ -55,7 +57,11 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
 def fit(phase: Phase, logger=None, jit_compile: str = "auto") -> Phase:
     """Fits one phase; fills in ``phase.history`` and ``phase.seconds``.
 
-    ``jit_compile`` "on"/"off" overrides the model's XLA switch; "auto" keeps Keras' choice.
+    A phase resumed mid-epoch (``phase.initial_step`` > 0) is two ``fit`` calls: the rest of
+    the interrupted epoch, then the following epochs, each on the data positioned after the
+    batches already trained (``phase.seek``), so the run sees the same batches in the same
+    order as an uninterrupted one. ``jit_compile`` "on"/"off" overrides the model's XLA
+    switch; "auto" keeps Keras' choice.
     """
     if jit_compile not in JIT_CHOICES:
         raise ValueError(f"jit_compile must be one of {', '.join(JIT_CHOICES)}, "
@@ -65,13 +71,46 @@ def fit(phase: Phase, logger=None, jit_compile: str = "auto") -> Phase:
     if logger is not None:  # "auto" turns XLA on where a GPU is visible (keras Trainer)
         logger.info("XLA (jit_compile): %s", "on" if phase.model.jit_compile else "off")
     began = time.perf_counter()
-    phase.history = phase.model.fit(
-        phase.dataset, epochs=phase.epochs, initial_epoch=phase.initial_epoch,
-        steps_per_epoch=phase.steps_per_epoch, validation_data=phase.validation_data,
-        callbacks=phase.callbacks, verbose=phase.verbose,
-        shuffle=False)  # every recipe's dataset shuffles itself
+    epoch, histories = phase.initial_epoch, []
+    if phase.initial_step and epoch < phase.epochs:  # the rest of the interrupted epoch
+        histories.append(_fit(phase, epoch, epoch + 1, phase.initial_step, logger))
+        epoch += 1
+    if epoch < phase.epochs or not histories:
+        histories.append(_fit(phase, epoch, phase.epochs, 0, logger))
+    phase.history = _joined(histories)
     phase.seconds = time.perf_counter() - began
     return phase
+
+
+def _fit(phase: Phase, initial_epoch: int, epochs: int, offset: int, logger):
+    """One ``fit`` from step ``offset`` of epoch ``initial_epoch`` to the end of ``epochs``;
+    callbacks with a ``batch_offset`` attribute learn the offset."""
+    done = initial_epoch * phase.steps_per_epoch + offset  # batches trained in the phase
+    dataset = phase.dataset
+    if done:
+        began = time.perf_counter()
+        dataset = phase.seek(done) if phase.seek else dataset.skip(done)
+        if logger is not None:
+            logger.info("data position: after %d batches (%.1f s)", done,
+                        time.perf_counter() - began)
+    for callback in phase.callbacks:
+        if hasattr(callback, "batch_offset"):
+            callback.batch_offset = offset
+    return phase.model.fit(
+        dataset, epochs=epochs, initial_epoch=initial_epoch,
+        steps_per_epoch=phase.steps_per_epoch - offset, validation_data=phase.validation_data,
+        callbacks=phase.callbacks, verbose=phase.verbose,
+        shuffle=False)  # every recipe's dataset shuffles itself
+
+
+def _joined(histories: list) -> keras.callbacks.History:
+    """One History of consecutive ``fit`` calls (epochs and values in order)."""
+    joined = histories[-1]
+    for earlier in reversed(histories[:-1]):
+        joined.epoch = list(earlier.epoch) + list(joined.epoch)
+        for key, values in earlier.history.items():
+            joined.history[key] = list(values) + list(joined.history.get(key, []))
+    return joined
 
 
 def write_metrics(run: Run, metrics: dict) -> None:
@@ -113,10 +152,12 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     model = recipe.trained_model(context, data, last)
     recipe.save(context, model)
     metrics = recipe.evaluate(context, model, data)
-    metrics.setdefault("final_losses", final_losses)
     curve = loss_curve(context.model_dir / "history.csv")
     if curve:
         metrics.setdefault("loss_curve", curve)
+        if not final_losses:  # this session resumed a run whose training had ended
+            final_losses = {k: v[-1] for k, v in curve.items() if k != "epoch"}
+    metrics.setdefault("final_losses", final_losses)
     metrics.update(epochs_this_session=epochs, train_seconds_this_session=round(seconds, 1))
     write_metrics(context, metrics)
     if export:

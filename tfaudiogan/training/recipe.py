@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.configs import base as config_base
-from tfaudiogan.training import run_dir
+from tfaudiogan.training import backup, run_dir
 from tfaudiogan.training.callbacks import (
     EpochLog,
     NonFiniteGuard,
@@ -80,6 +80,10 @@ class Phase:
         epochs: the last epoch of the phase.
         callbacks: every callback of the phase, in order.
         initial_epoch: epochs already done (resume).
+        initial_step: steps already done in epoch ``initial_epoch`` (resume mid-epoch).
+        seek: ``seek(batches)`` -> a new pipeline of the training batches after the first
+            ``batches`` (the data position of a resumed phase); None:
+            ``dataset.skip(batches)``.
         validation_data: passed to ``fit``.
         verbose: ``fit`` verbosity.
         history: set by the driver after ``fit`` (``keras.callbacks.History``).
@@ -92,6 +96,8 @@ class Phase:
     epochs: int
     callbacks: list
     initial_epoch: int = 0
+    initial_step: int = 0
+    seek: Callable[[int], Any] | None = None
     validation_data: Any = None
     verbose: int = 0  # StepProgress and EpochLog print instead of Keras
     history: Any = None
@@ -131,6 +137,19 @@ class Recipe:
         """Repeated training batches."""
         raise NotImplementedError
 
+    def seek(self, run: Run, data, batches: int) -> tf.data.Dataset:
+        """A new :meth:`dataset` without its first ``batches`` batches: where a resumed
+        phase's data stands. New, because a second iterator over the same seeded shuffle
+        draws another order. The default replays the batches (exact for seeded pipelines;
+        costs their input time); a recipe whose pipeline has an expensive deterministic map
+        can skip before it."""
+        return self.dataset(run, data).skip(batches)
+
+    def backup_every(self, run: Run) -> int:
+        """Steps between two backups (default ``config.train.backup_every_steps``, 0 when the
+        config has none: epoch ends only)."""
+        return getattr(run.config.train, "backup_every_steps", 0)
+
     def steps_per_epoch(self, run: Run, data) -> int:
         """Steps per epoch (default ``config.train.steps_per_epoch``)."""
         return run.config.train.steps_per_epoch
@@ -152,23 +171,27 @@ class Recipe:
         """The ``fit`` calls of the run; default: one (see the module docstring).
 
         The one phase trains ``config.train.epochs`` epochs with the standard callbacks
-        (:func:`standard_callbacks`) around the family's, after the newest finished epoch
-        (``checkpoints/``) or from ``backup/`` when the last session was interrupted.
+        (:func:`standard_callbacks`) around the family's, from the step the newest backup
+        reached (``backup/``, when the last session was interrupted) or after the newest
+        finished epoch (``checkpoints/``), with the data positioned where it stopped.
         """
         dataset = self.dataset(run, data)
         with run.strategy.scope():
             model = self.build_model(run, data)
         steps = self.steps_per_epoch(run, data)
         prefix = self.checkpoint_name(run)
-        callbacks = standard_callbacks(run, run.model_dir / "backup", prefix, steps,
-                                       self.keep_checkpoints(run))
-        callbacks[-1:-1] = self.callbacks(run, model, data)  # the run log stays last
-        initial = run_dir.restore_finished_epochs(model, run.model_dir, run.logger, prefix)
+        backup_dir = run.model_dir / "backup"
+        callbacks = standard_callbacks(run, backup_dir, prefix, steps,
+                                       self.keep_checkpoints(run), self.backup_every(run))
+        callbacks[-2:-2] = self.callbacks(run, model, data)  # the run log and backup last
+        initial, step = resume_point(run, model, backup_dir, prefix)
         epochs = run.config.train.epochs
         run.logger.info("training epochs %d-%d x %s", initial + 1, epochs,
                         self.describe_training(run, data, steps))
-        yield Phase(model, dataset, steps, epochs, callbacks,
-                    initial_epoch=initial, validation_data=self.validation_data(run, data))
+        yield Phase(model, dataset, steps, epochs, callbacks, initial_epoch=initial,
+                    initial_step=step, seek=lambda n: self.seek(run, data, n),
+                    validation_data=self.validation_data(run, data))
+        backup.discard(backup_dir)  # the end-of-epoch checkpoints hold the finished run
 
     # -- after training -------------------------------------------------------------------
     def trained_model(self, run: Run, data, last: Phase | None) -> keras.Model:
@@ -187,21 +210,46 @@ class Recipe:
         return None
 
 
+def resume_point(run: Run, model: keras.Model, backup_dir: Path, prefix: str | None
+                 ) -> tuple[int, int]:
+    """``(finished epochs, steps done in the next epoch)`` of a phase about to be fitted.
+
+    With a backup in ``backup_dir`` that is its position (the phase's StepBackup loads it when
+    training begins); otherwise the newest end-of-epoch checkpoint ``<prefix>-NNNN`` is loaded
+    now (``(NNNN, 0)``), or ``(0, 0)`` for a new run.
+    """
+    position = backup.read_position(backup_dir)
+    if position is not None:
+        run.logger.info("resuming an interrupted run from %s: epoch %d, step %d (%d steps "
+                        "into the phase)", backup_dir.relative_to(run.model_dir),
+                        position.epoch + 1, position.step, position.phase_step)
+        return position.epoch, position.step
+    if prefix is None:
+        return 0, 0
+    return run_dir.restore_finished_epochs(model, run.model_dir, run.logger, prefix), 0
+
+
 def summary_every(steps_per_epoch: int) -> int:
     """Steps between two TensorBoard points: at least 4 per epoch, at most 100 steps apart."""
     return max(1, min(100, steps_per_epoch // 4))
 
 
 def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, steps_per_epoch: int,
-                       keep: int = 0, tensorboard_dir: Path | None = None,
+                       keep: int = 0, backup_every: int = 0,
+                       tensorboard_dir: Path | None = None,
                        history_file: Path | None = None) -> list:
     """The callbacks every phase has, in order: the non-finite loss guard (first, so no state
-    with a NaN is ever written), BackupAndRestore (``backup_dir``), the end-of-epoch checkpoint ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
+    with a NaN is ever written), the end-of-epoch checkpoint
+    ``checkpoints/<prefix>-NNNN.weights.h5`` pruned to the newest
     ``keep`` (0: all; no checkpoint when ``prefix`` is None), TensorBoard (default
     ``tensorboard/``; losses per epoch and every :func:`summary_every` steps, plus
-    :class:`RunSummaries`), the loss history (default ``history.csv``), the in-epoch progress and
-    the run log's line per epoch (last)."""
-    callbacks = [NonFiniteGuard(backup_dir), keras.callbacks.BackupAndRestore(str(backup_dir))]
+    :class:`RunSummaries`), the loss history (default ``history.csv``), the in-epoch progress,
+    the run log's line per epoch and, last, the step-level backup (``backup_dir``, every
+    ``backup_every`` steps and at epoch ends; training/backup.py). Last, because a resumed
+    run redoes the end of an epoch only when the epoch's backup was not written: every other
+    epoch-end output (checkpoint, history row, samples) must be on disk before it. Put a
+    family's own callbacks before the last two (:meth:`Recipe.phases` does)."""
+    callbacks = [NonFiniteGuard(backup_dir)]
     if prefix is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(
             str(run.model_dir / "checkpoints" / f"{prefix}-{{epoch:04d}}.weights.h5"),
@@ -214,5 +262,6 @@ def standard_callbacks(run: Run, backup_dir: Path, prefix: str | None, steps_per
                   RunSummaries(log_dir, config_text, every),
                   keras.callbacks.CSVLogger(str(history_file or run.model_dir / "history.csv"),
                                             append=True),
-                  StepProgress(), EpochLog(run.logger)]
+                  StepProgress(), EpochLog(run.logger),
+                  backup.StepBackup(backup_dir, backup_every, steps_per_epoch)]
     return callbacks

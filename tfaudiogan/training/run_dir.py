@@ -1,7 +1,7 @@
 """The run directory: resolved config, run log, and the rule that re-running resumes.
 
-Layout (DESIGN.md): config.json, run.log, backup/ (BackupAndRestore), checkpoints/,
-tensorboard/, samples/, metrics.json, generators/ (.keras files), export/.
+Layout (DESIGN.md): config.json, run.log, backup/ (step-level backups, training/backup.py),
+checkpoints/, tensorboard/, samples/, metrics.json, generators/ (.keras files), export/.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ import sys
 from pathlib import Path
 
 from tfaudiogan.configs import base
+from tfaudiogan.training import backup
+
+# train fields a resumed run may change: train longer, back up more or less often
+RESUMABLE_CHANGES = ("epochs", "backup_every_steps")
 
 
 class ConfigMismatchError(ValueError):
@@ -22,8 +26,9 @@ def prepare(model_dir: str | Path, config, config_cls):
     """Creates ``model_dir`` or checks that it holds a run of the same config.
 
     A fresh directory gets ``config.json``. An existing one is a resume: its stored config must
-    equal ``config`` except for ``train.epochs`` (which may grow to train longer) and the
-    ``eval`` section (scoring settings, which do not change training).
+    equal ``config`` except for :data:`RESUMABLE_CHANGES` (``train.epochs`` may grow to train
+    longer; ``train.backup_every_steps``) and the ``eval`` section (scoring settings, which do
+    not change training).
 
     Returns:
       The config to use (the stored one on resume, with the requested epoch count and eval).
@@ -44,7 +49,8 @@ def prepare(model_dir: str | Path, config, config_cls):
             f"'{model_dir}' holds a run of another experiment (its config.json is not a "
             f"{config_cls.__name__}: {err}); use a new --model_dir") from None
     requested = dataclasses.replace(config, train=dataclasses.replace(
-        config.train, epochs=stored.train.epochs))
+        config.train, **{k: getattr(stored.train, k) for k in RESUMABLE_CHANGES
+                         if hasattr(config.train, k)}))
     if hasattr(config, "eval"):
         requested = dataclasses.replace(requested, eval=stored.eval)
     if requested != stored:
@@ -117,12 +123,12 @@ def finished_checkpoints(model_dir: str | Path, prefix: str) -> list[Path]:
 
 def restore_finished_epochs(model, model_dir: str | Path, logger: logging.Logger,
                             prefix: str) -> int:
-    """Loads the newest end-of-epoch checkpoint when no interrupted run is pending.
+    """Loads the newest end-of-epoch checkpoint (call it when ``backup/`` holds no backup).
 
-    An interrupted run leaves ``backup/``, which keras.callbacks.BackupAndRestore restores
-    itself. A finished run has deleted it; then the newest
-    ``checkpoints/<prefix>-NNN.weights.h5`` (weights and optimizer state) is loaded and
-    training continues after epoch NNN (nothing to do if NNN is the last).
+    An interrupted run leaves ``backup/`` (training/backup.py), which is restored instead. A
+    finished run has deleted it; then the newest ``checkpoints/<prefix>-NNN.weights.h5``
+    (weights and optimizer state) is loaded and training continues after epoch NNN (nothing
+    to do if NNN is the last).
 
     Args:
       model: the compiled model the checkpoints were written from (optimizers built).
@@ -131,15 +137,13 @@ def restore_finished_epochs(model, model_dir: str | Path, logger: logging.Logger
       prefix: checkpoint file prefix (e.g. ``"cyclegan"``, ``"wavegan"``).
 
     Returns:
-      The number of epochs already done (0 for a new run or a pending backup).
+      The number of epochs already done (0 for a new run).
     """
     model_dir = Path(model_dir)
-    if (model_dir / "backup").exists():
-        logger.info("resuming an interrupted run from backup/")
-        return 0
     done = finished_checkpoints(model_dir, prefix)
     if not done:
         return 0
+    backup.build_optimizer(model)  # else a plain model's optimizer slots are not loaded
     model.load_weights(done[-1])
     epoch = checkpoint_epoch(done[-1])
     logger.info("loaded %s: %d epoch(s) already trained", done[-1].name, epoch)
