@@ -19,10 +19,14 @@ NOISE = [
     "platforms with AVX-512.",
     "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
     "TensorFlow with the appropriate compiler flags.",
+    "E0000 00:00:1796591815.132347   20001 cuda_platform.cc:52] failed call to cuInit: "
+    "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+    "I0000 00:00:1796591729.345655   19653 cudart_stub.cc:31] Could not find cuda drivers on "
+    "your machine, GPU will not be used.",
 ]
 KEPT = [
     "error: data directory 'x' does not exist",
-    "E0000 00:00:1796582954.980290   21767 cuda_driver.cc:152] failed call to cuInit: UNKNOWN",
+    "E0000 00:00:1796582954.980290   21767 cuda_driver.cc:152] CUDA_ERROR_OUT_OF_MEMORY",
     "W1206 18:49:22.287967 140521968089984 irmas.py:156] skipping bad file 'a.wav'",
     "Traceback (most recent call last):",
     "UserWarning: something the user should see",

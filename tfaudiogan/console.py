@@ -2,7 +2,8 @@
 
 TensorFlow 2.21 prints, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, absl's "All log messages
 before absl::InitializeLog()" notice and the oneDNN / CPU-feature lines at import, and
-grappler's harmless "remapper failed" error while tracing some train steps. Those lines come
+grappler's harmless "remapper failed" error while tracing some train steps, and (the full
+wheel on a machine without a GPU driver) CUDA's "failed call to cuInit". Those lines come
 from C++ straight to file descriptor 2, so :func:`filter_native_stderr` puts a pipe there and
 copies every other line to the real stderr. Python warnings, our error lines and any other
 native error still get through; ``--verbose`` on an entry point turns the filter off.
@@ -20,6 +21,9 @@ NOISE = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|[IW]\d{4} [\d:.]+\s+\d+ \w+\.(cc|h):\d+\]"  # native INFO / WARNING lines
     r"|E\d{4} [\d:.]+\s+\d+ \w+\.cc:\d+\] (remapper failed|oneDNN supports DT_STRING)"
+    # the full (CUDA) wheel on a machine without a usable GPU driver; the run log's devices
+    # line says "GPU: none ... training on the CPU" instead
+    r"|E\d{4} [\d:.]+\s+\d+ cuda_\w+\.cc:\d+\] failed call to cuInit"
     r"|To enable the following instructions: .*rebuild TensorFlow")
 
 

@@ -83,6 +83,8 @@ def describe_devices() -> str:
     logical = len(tf.config.list_logical_devices("CPU"))
     gpu_text = ", ".join(d.name.replace("/physical_device:", "") for d in gpus) or "none"
     build = "CUDA build" if tf.test.is_built_with_cuda() else "CPU-only build"
+    if not gpus and tf.test.is_built_with_cuda():
+        build += ": no usable GPU or driver found, training on the CPU"
     return (f"devices: {len(cpus)} CPU ({logical} logical), GPU: {gpu_text} "
             f"(TensorFlow {tf.__version__}, {build})")
 
