@@ -7,7 +7,9 @@ magenta/ddsp (reference/ddsp.md section 1); see the submodules for details.
 from tfaudiogan.audio.pitch import hz_to_midi, midi_to_hz
 from tfaudiogan.synths.core import (
     DB_RANGE,
+    PHASE_ACCUMULATIONS,
     amplitude_to_db,
+    cumulative_cycles,
     db_to_power,
     exp_sigmoid,
     harmonic_sines,
@@ -37,10 +39,12 @@ from tfaudiogan.synths.reverb import Reverb, partitioned_convolve
 
 __all__ = [
     "DB_RANGE",
+    "PHASE_ACCUMULATIONS",
     "FilteredNoise",
     "Harmonic",
     "Reverb",
     "amplitude_to_db",
+    "cumulative_cycles",
     "db_to_power",
     "exp_sigmoid",
     "fft_convolve",

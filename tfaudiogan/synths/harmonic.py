@@ -4,7 +4,7 @@ Follows magenta/ddsp `core.harmonic_synthesis` / `synths.Harmonic` (reference/dd
 harmonic k has frequency `k f0 (1 + shift_k)` and amplitude `amplitude * distribution_k`
 (no renormalisation inside `harmonic_synthesis`); frequencies are resampled 'linear', amplitudes
 with `amp_resample_method` (default 'window'); the oscillators use DDSP's inclusive cumulative
-phase. The layer applies `exp_sigmoid` to amplitudes and distribution and, by default,
+phase (accumulated accurately by default, see "Phase accuracy" below). The layer applies `exp_sigmoid` to amplitudes and distribution and, by default,
 :func:`normalize_harmonics` (harmonics at or above Nyquist removed, then divided by the sum).
 
 Speed: without harmonic shifts, the K harmonics share the fundamental's wrapped cumulative
@@ -23,11 +23,18 @@ angle is within 1e-5 rad of `k p` (plain float32 `k p` rounds by up to 3e-5 rad 
 for amplitudes summing to 1.2 the sum is within 5e-7 of the float64 K-sine sum, 7x closer than
 the one-sine-per-harmonic path (4e-6), which is still used for `skip_inaudible=False` and
 unequal frames.
-Harmonic 1 uses DDSP's exact phase; harmonic k uses `k * phase_1` instead of its own float32
-cumsum: equal in exact arithmetic, and both carry the float32 accumulation drift that
-reference/ddsp.md 1.4 measures for DDSP (0.16 amplitude error after 1 s at 440 Hz), so the two
-agree to 1e-3 over the first ~300 samples and then diverge like any two float32 orderings.
-`harmonic_shifts` use DDSP's per-sinusoid oscillator bank.
+Harmonic k uses `k * phase_1` instead of its own cumsum (equal in exact arithmetic).
+Phase accuracy (issue 10 item 16): DDSP's float32 cumsum drifts (reference/ddsp.md 1.4: 0.16
+amplitude error after 1 s at 440 Hz) and `k * phase_1` multiplies the drift by k; over a 4 s
+note with moving F0 and 100 harmonics that is 9.7 % (per-sinusoid cumsum) and 15.4 % (`k * phi`)
+framewise STFT magnitude error against float64 at the end of the note. The default
+`phase_accumulation="accurate"` (:func:`core.cumulative_cycles`: chunked sums plus exact,
+wrapped offsets, in cycles) keeps the fundamental phase within 2e-7 cycles of float64 over any
+length: 0.000 % STFT error and 2e-6 waveform error on the same note, at no extra cost
+(experiments/ddsp_gan_nsynth.md, tools/ddsp_phase.py). `phase_accumulation="ddsp"` keeps
+DDSP's float32 cumsum bit for bit (harmonic 1 then equals DDSP's oscillator; the others agree
+to 1e-3 over the first ~300 samples and then diverge like any two float32 orderings).
+`harmonic_shifts` use DDSP's per-sinusoid oscillator bank, with the same accumulation choice.
 """
 
 from __future__ import annotations
@@ -192,7 +199,8 @@ def _decomposed_mix(phase: tf.Tensor, start: tf.Tensor, delta: tf.Tensor,
 
 
 def _harmonic_mix(f0_envelope: tf.Tensor, amplitudes: tf.Tensor, weights_next: np.ndarray,
-                  sample_rate: float, h: int) -> tf.Tensor:
+                  sample_rate: float, h: int, phase_accumulation: str = "accurate"
+                  ) -> tf.Tensor:
     """Sample-exact Nyquist-masked harmonic sum with frame-rate amplitudes.
 
     Harmonic k sounds at sample t iff `k <= n(t)` (:func:`core.audible_per_sample`). Within
@@ -208,6 +216,7 @@ def _harmonic_mix(f0_envelope: tf.Tensor, amplitudes: tf.Tensor, weights_next: n
         weights_next: `[hop]`.
         sample_rate: samples per second.
         h: baby-step half width.
+        phase_accumulation: see :func:`core.fundamental_phase`.
 
     Returns:
         `[batch, frames * hop]`.
@@ -215,7 +224,7 @@ def _harmonic_mix(f0_envelope: tf.Tensor, amplitudes: tf.Tensor, weights_next: n
     shape = tf.shape(amplitudes)
     batch, n_frames, count = shape[0], shape[1], shape[2]
     hop = len(weights_next)
-    phase = core.fundamental_phase(f0_envelope, sample_rate)
+    phase = core.fundamental_phase(f0_envelope, sample_rate, phase_accumulation)
     audible = core.audible_per_sample(f0_envelope, sample_rate, tf.cast(count, tf.float32))
     audible = tf.reshape(tf.cast(audible, tf.int32), tf.stack([batch, n_frames, hop]))
     lo, hi = tf.reduce_min(audible, axis=2), tf.reduce_max(audible, axis=2)  # [B, F]
@@ -254,7 +263,8 @@ def _crossfade_weights(method: str, hop: int) -> np.ndarray | None:
 def harmonic_synthesis(frequencies, amplitudes, harmonic_shifts=None,
                        harmonic_distribution=None, n_samples: int = 64000,
                        sample_rate: float = 16000, amp_resample_method: str = "window",
-                       skip_inaudible: bool = True) -> tf.Tensor:
+                       skip_inaudible: bool = True, phase_accumulation: str = "accurate"
+                       ) -> tf.Tensor:
     """Renders frame-wise harmonic controls to audio.
 
     Args:
@@ -269,6 +279,9 @@ def harmonic_synthesis(frequencies, amplitudes, harmonic_shifts=None,
             in the batch, by angle decomposition when the frames are equal-length (exact;
             data-dependent shapes, so not for XLA-compiled graphs). False keeps every shape
             static: one sine per harmonic and sample, ~2.5x slower for 100 audible harmonics.
+        phase_accumulation: "accurate" (default; the phase stays within ~1e-6 rad of a
+            float64 rendering over any length, :func:`core.cumulative_cycles`) or "ddsp"
+            (magenta/ddsp's float32 cumsum bit for bit, with its drift: reference/ddsp.md 1.4).
 
     Returns:
         `[batch, n_samples]` audio.
@@ -299,7 +312,8 @@ def harmonic_synthesis(frequencies, amplitudes, harmonic_shifts=None,
         frequency_envelopes = core.resample(harmonic_frequencies, n_samples)
         amplitude_envelopes = core.resample(harmonic_amplitudes, n_samples,
                                             method=amp_resample_method)
-        return core.oscillator_bank(frequency_envelopes, amplitude_envelopes, sample_rate)
+        return core.oscillator_bank(frequency_envelopes, amplitude_envelopes, sample_rate,
+                                    phase_accumulation=phase_accumulation)
 
     f0_envelope = core.resample(frequencies, n_samples)[:, :, 0]  # [B, T]
     count = None
@@ -312,8 +326,9 @@ def harmonic_synthesis(frequencies, amplitudes, harmonic_shifts=None,
         weights = _crossfade_weights(amp_resample_method, n_samples // n_frames)
     if weights is not None and skip_inaudible:
         return _harmonic_mix(f0_envelope, harmonic_amplitudes, weights, sample_rate,
-                             _baby_steps(n_harmonics))
-    sines = core.harmonic_sines(f0_envelope, n_harmonics, sample_rate, max_harmonics=count)
+                             _baby_steps(n_harmonics), phase_accumulation)
+    sines = core.harmonic_sines(f0_envelope, n_harmonics, sample_rate, max_harmonics=count,
+                                phase_accumulation=phase_accumulation)
     if weights is not None:
         return _frame_mix(sines, harmonic_amplitudes, weights)
     amplitude_envelopes = core.resample(harmonic_amplitudes, n_samples,
@@ -345,6 +360,8 @@ class Harmonic(keras.layers.Layer):
         amp_resample_method: amplitude resampling, 'window' (DDSP default) or 'linear', ...
         skip_inaudible: see :func:`harmonic_synthesis`; True also sets `supports_jit = False`
             so Keras' automatic XLA compilation stays off (the harmonic count is dynamic).
+        phase_accumulation: "accurate" (default) or "ddsp" (DDSP's float32 phase cumsum, bit
+            for bit); see :func:`harmonic_synthesis`.
 
     Call arguments (DDSP order):
         amplitudes: `[batch, frames, 1]` logits.
@@ -357,8 +374,10 @@ class Harmonic(keras.layers.Layer):
 
     def __init__(self, n_samples: int = 64000, sample_rate: int = 16000,
                  scale_fn="exp_sigmoid", normalize_below_nyquist: bool = True,
-                 amp_resample_method: str = "window", skip_inaudible: bool = True, **kwargs):
+                 amp_resample_method: str = "window", skip_inaudible: bool = True,
+                 phase_accumulation: str = "accurate", **kwargs):
         super().__init__(**kwargs)
+        self.phase_accumulation = core.check_phase_accumulation(phase_accumulation)
         self.skip_inaudible = bool(skip_inaudible)
         self.supports_jit = not self.skip_inaudible
         self.n_samples = int(n_samples)
@@ -386,7 +405,8 @@ class Harmonic(keras.layers.Layer):
         return harmonic_synthesis(f0_hz, amplitudes, harmonic_distribution=harmonic_distribution,
                                   n_samples=self.n_samples, sample_rate=self.sample_rate,
                                   amp_resample_method=self.amp_resample_method,
-                                  skip_inaudible=self.skip_inaudible)
+                                  skip_inaudible=self.skip_inaudible,
+                                  phase_accumulation=self.phase_accumulation)
 
     def call(self, amplitudes, harmonic_distribution, f0_hz):
         return self.get_signal(**self.get_controls(amplitudes, harmonic_distribution, f0_hz))
@@ -401,4 +421,5 @@ class Harmonic(keras.layers.Layer):
                 "sample_rate": self.sample_rate, "scale_fn": self.scale_fn,
                 "normalize_below_nyquist": self.normalize_below_nyquist,
                 "amp_resample_method": self.amp_resample_method,
-                "skip_inaudible": self.skip_inaudible}
+                "skip_inaudible": self.skip_inaudible,
+                "phase_accumulation": self.phase_accumulation}
