@@ -12,7 +12,9 @@ from tfaudiogan.synths.noise import (
     fft_convolve,
     frequency_filter,
     frequency_impulse_response,
+    replica_uniform_noise,
 )
+from tfaudiogan.training.strategy import new_mirrored_strategy
 
 
 def _flat(bins, frames=None):
@@ -111,6 +113,18 @@ def test_filtered_noise_paths_seed_and_explicit_noise(rng):
     assert np.any(layer(logits).numpy() != layer(logits).numpy())  # fresh noise each call
     with pytest.raises(ValueError, match="noise must be"):
         fft_layer(logits, noise=noise[:, :100])
+
+
+def test_fresh_noise_replicas_take_their_rows_of_the_global_draw():
+    """Two replicas of batch 2 see exactly the rows a single device draws for batch 4."""
+    strategy = new_mirrored_strategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        seed = keras.random.SeedGenerator(3)
+    per_replica = strategy.run(tf.function(lambda: replica_uniform_noise(2, 16, seed)))
+    rows = np.concatenate([t.numpy() for t in strategy.experimental_local_results(per_replica)])
+    single = replica_uniform_noise(4, 16, keras.random.SeedGenerator(3)).numpy()
+    np.testing.assert_array_equal(rows, single)
+    assert rows.min() >= -1.0 and rows.max() < 1.0 and len(np.unique(rows[:, 0])) == 4
 
 
 @pytest.mark.parametrize("use_fft", [True, False])

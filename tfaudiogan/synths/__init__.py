@@ -34,6 +34,7 @@ from tfaudiogan.synths.noise import (
     fft_convolve,
     frequency_filter,
     frequency_impulse_response,
+    replica_uniform_noise,
 )
 from tfaudiogan.synths.reverb import Reverb, partitioned_convolve
 
@@ -61,6 +62,7 @@ __all__ = [
     "partitioned_convolve",
     "power_to_db",
     "remove_above_nyquist",
+    "replica_uniform_noise",
     "resample",
     "safe_divide",
     "safe_log",

@@ -12,7 +12,9 @@ Semantics of magenta/ddsp `core.frequency_impulse_response`, `core.fft_convolve`
   are IR frames F, convolves block f with IR f, overlap-adds with hop = block, and crops
   `(L - 1) // 2 - 1` samples at the start (auto) or `delay_compensation`.
 * `FilteredNoise`: magnitudes = exp_sigmoid(logits - 5), signal = frequency_filter of
-  U(-1, 1) noise.
+  U(-1, 1) noise drawn fresh on every call, one independent row per example
+  (:func:`replica_uniform_noise`: under `tf.distribute` each replica keeps its rows of one
+  draw over the global batch, so a distributed step sees the noise of the single-device step).
 
 TFLite: `use_fft=True` uses RFFT/IRFFT (IRFFT is not a TFLite builtin). `use_fft=False`
 computes the same taps with one precomputed matrix and the block convolution with real
@@ -29,7 +31,7 @@ import tensorflow as tf
 from tfaudiogan.synths.harmonic import resolve_scale_fn
 
 __all__ = ["FilteredNoise", "fft_convolve", "frequency_filter", "frequency_impulse_response",
-           "impulse_response_layout", "real_dft_bases"]
+           "impulse_response_layout", "real_dft_bases", "replica_uniform_noise"]
 
 
 def _tf_hann(length: int) -> np.ndarray:
@@ -249,6 +251,32 @@ def frequency_filter(audio, magnitudes, window_size: int = 0, padding: str = "sa
     return _crop(out, audio.shape[-1], ir_size, padding, -1)
 
 
+def replica_uniform_noise(batch, n_samples: int, seed_generator) -> tf.Tensor:
+    """Fresh U(-1, 1) noise `[batch, n_samples]`, this replica's rows of a global-batch draw.
+
+    Every replica draws the same `[batch * replicas, n_samples]` tensor (the seed generator's
+    state is mirrored) and keeps the rows of its slice of the global batch, so examples never
+    share noise and a distributed step equals the single-device step on the same global batch.
+    Without a strategy this is one `[batch, n_samples]` draw.
+
+    Args:
+        batch: local batch size (int or int32 scalar tensor).
+        n_samples: samples per row.
+        seed_generator: `keras.random.SeedGenerator` (advanced once per call).
+
+    Returns:
+        float32 `[batch, n_samples]`.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    context = tf.distribute.get_replica_context()
+    replica = 0 if context is None else context.replica_id_in_sync_group
+    batch = tf.cast(batch, tf.int32)
+    full = keras.random.uniform(tf.stack([batch * replicas, n_samples]), -1.0, 1.0,
+                                seed=seed_generator)
+    start = tf.cast(replica, tf.int32) * batch
+    return tf.reshape(full[start:start + batch], tf.stack([batch, n_samples]))
+
+
 @keras.saving.register_keras_serializable(package="tfaudiogan")
 class FilteredNoise(keras.layers.Layer):
     """DDSP filtered-noise synthesizer: U(-1, 1) noise through frame-wise FIR filters.
@@ -265,8 +293,9 @@ class FilteredNoise(keras.layers.Layer):
 
     Call arguments:
         magnitudes: `[batch, frames, bands]` logits.
-        noise: optional `[batch, n_samples]` excitation (else drawn from U(-1, 1)); pass it for
-            deterministic output and for TFLite (random ops are not built-ins).
+        noise: optional `[batch, n_samples]` excitation (else fresh U(-1, 1) noise per call
+            and example, :func:`replica_uniform_noise`); pass it for deterministic output and
+            for TFLite (random ops are not built-ins).
 
     Returns:
         `[batch, n_samples]` audio.
@@ -295,10 +324,8 @@ class FilteredNoise(keras.layers.Layer):
     def get_signal(self, magnitudes, noise=None) -> tf.Tensor:
         """Filters `noise` (or fresh U(-1, 1) noise) with `magnitudes` `[batch, frames, bands]`."""
         if noise is None:
-            batch = tf.shape(magnitudes)[0]
-            noise = keras.random.uniform(tf.stack([batch, self.n_samples]), -1.0, 1.0,
-                                         seed=self.seed_generator)
-            noise = tf.reshape(noise, tf.stack([batch, self.n_samples]))
+            noise = replica_uniform_noise(tf.shape(magnitudes)[0], self.n_samples,
+                                          self.seed_generator)
         else:
             noise = tf.cast(noise, tf.float32)
             if noise.shape.rank != 2 or noise.shape[-1] not in (None, self.n_samples):
