@@ -9,7 +9,8 @@ Rows (``rows(args)`` is what tools/benchmark.py can call; ``args.steps`` = measu
     an F0 glide 32.7 -> 1046.5 Hz (f0_hz "glide": the audible count changes inside frames,
     which takes the sample-wise masked edge path of the harmonic synth).
     Real-time factor = seconds of audio / wall seconds (target >= 500x, issue 5).
-  * generate: the paper-size generator (CPPNs + synth), batch 8.
+  * generate: the paper-size generator (CPPNs + synth), batch 8. "parameters" counts the
+    trainable weights, "non_trainable" the buffers (the synth's 64000-sample noise buffer).
   * d_step / g_step: one discriminator / generator Adam update of the paper networks, batch 8.
 Timings are medians after one excluded warm-up call (tracing).
 """
@@ -82,7 +83,10 @@ def model_rows(steps: int) -> list[dict]:
     z = tf.random.normal([BATCH, config.model.latent_dim], seed=1)
     gen = tf.function(lambda: gan.generator(z, training=False)["audio"])
     sec = _median_seconds(gen, steps)
-    rows = [{"row": "generate", "batch": BATCH, "parameters": gan.generator.count_params(),
+    g_params, d_params = (training.parameter_counts(m) for m in (gan.generator,
+                                                                  gan.discriminator))
+    rows = [{"row": "generate", "batch": BATCH, "parameters": g_params["trainable"],
+             "non_trainable": g_params["non_trainable"],
              "seconds": round(sec, 4), "x_real_time": round(BATCH * SECONDS / sec, 1)}]
     real = tf.random.uniform([BATCH, config.model.n_samples], -0.5, 0.5, seed=2)
     fake = gen()
@@ -103,9 +107,9 @@ def model_rows(steps: int) -> list[dict]:
         gan.g_optimizer.apply_gradients(zip(tape.gradient(loss, g_vars), g_vars))
         return loss
 
-    for name, fn, params in (("d_step", d_step, gan.discriminator.count_params()),
-                             ("g_step", g_step, gan.generator.count_params())):
-        rows.append({"row": name, "batch": BATCH, "parameters": params,
+    for name, fn, params in (("d_step", d_step, d_params), ("g_step", g_step, g_params)):
+        rows.append({"row": name, "batch": BATCH, "parameters": params["trainable"],
+                     "non_trainable": params["non_trainable"],
                      "seconds": round(_median_seconds(fn, steps), 4)})
     return rows
 

@@ -68,3 +68,18 @@ def test_mismatched_frames_error(exported):
     with pytest.raises(ValueError, match=r"f0_hz \(2, 25, 1\) vs harmonic_distribution "
                                          r"\(2, 20, 10\)"):
         export.synthesize(paths["tflite"], f0, amp, dist[:, :20], noise)
+
+
+def test_fresh_noise_generator_exports_with_the_fixed_buffer(tmp_path):
+    """issue 10 item 15: random ops are not TFLite built-ins, so a generator that draws fresh
+    noise at inference (noise_excitation="fresh") is exported with its fixed noise buffer."""
+    g = ddsp_gan.generator(**SMALL, noise_excitation="fresh")
+    g.get_layer("synth").noise_gain.assign(5.0)
+    twin = export.builtins_generator(g)
+    assert twin is not g and twin.get_layer("synth").noise_excitation == "fixed"
+    paths = export.export_ddsp(g, None, tmp_path, name="fresh")  # builtins only, else raises
+    z = np.random.RandomState(2).standard_normal((2, 5)).astype(np.float32)
+    want = tf.function(lambda x: twin(x)["audio"])(z).numpy()
+    np.testing.assert_allclose(export.generate(paths["tflite"], z), want, atol=5e-4)
+    np.testing.assert_allclose(export.generate(paths["saved_model"], z), want, atol=1e-4)
+    assert np.abs(g(z)["audio"].numpy() - g(z)["audio"].numpy()).max() > 1e-2  # Keras: fresh

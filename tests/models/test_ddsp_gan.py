@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfaudiogan.models import ddsp_gan
+from tfaudiogan.recipes.ddsp_gan import parameter_counts
 
 SMALL = dict(latent_dim=6, n_samples=4000, n_frames=50, timbre_frames=5, n_harmonics=12,
              n_noise_bands=9, cppn_units=8, cppn_depth=2, n_periodic=2)
@@ -26,7 +27,8 @@ def test_generator_shape_contract_and_determinism():
     np.testing.assert_allclose(out["harmonic_distribution"].numpy().sum(-1), 1.0, atol=1e-5)
     audio = out["audio"].numpy()
     assert np.isfinite(audio).all() and np.abs(audio).max() < 2.0 * 1.1
-    np.testing.assert_array_equal(g(z)["audio"].numpy(), audio)  # fixed seed: deterministic
+    # Inference uses the fixed noise buffer (default noise_excitation): deterministic.
+    np.testing.assert_array_equal(g(z)["audio"].numpy(), audio)
 
 
 def test_generate_equals_render_of_its_controls():
@@ -75,9 +77,13 @@ def test_discriminator_shapes_and_paper_sizes():
     d = ddsp_gan.discriminator(n_samples=4000, ndf=4, n_mfcc=30)
     assert d(tf.zeros([2, 4000])).shape == (2, 1)
     assert d.get_layer("mfcc").compute_output_shape((None, 64000)) == (None, 125, 30)
-    # Paper-size networks are built and counted (figures in experiments/ddsp_gan_nsynth.md).
-    assert ddsp_gan.generator().count_params() == 114382
-    assert ddsp_gan.discriminator().count_params() == 386109
+    # Paper-size networks are built and counted (figures in experiments/ddsp_gan_nsynth.md):
+    # the generator's only non-trainable weight is the 64000-sample noise buffer.
+    g, d = ddsp_gan.generator(), ddsp_gan.discriminator()
+    assert parameter_counts(g) == {"trainable": 50382, "non_trainable": 64000}
+    assert [w.path for w in g.non_trainable_weights] == ["synth/noise_buffer"]
+    assert g.count_params() == 114382
+    assert parameter_counts(d) == {"trainable": 386109, "non_trainable": 0}
 
 
 def test_gradients_through_synth_and_mfcc_are_finite():
@@ -105,3 +111,49 @@ def test_optional_reverb_is_near_identity_at_init():
     assert ir.shape == (64,) and ir.trainable
     z = tf.ones([2, 6])
     np.testing.assert_allclose(wet(z)["audio"].numpy(), dry(z)["audio"].numpy(), atol=1e-4)
+
+
+def _noisy(mode):
+    g = ddsp_gan.generator(**SMALL, noise_excitation=mode)
+    g.get_layer("synth").noise_gain.assign(6.0)  # audible noise
+    return g
+
+
+def test_noise_excitation_fresh_in_training_fixed_at_inference():
+    """issue 10 item 15: fresh U(-1, 1) noise per call and example in training (DDSP's
+    FilteredNoise), the fixed buffer at inference (deterministic, as exported)."""
+    g = _noisy("fresh_in_training")
+    z = tf.ones([2, 6])  # two identical latents: only the noise can tell the rows apart
+    first, second = (g(z, training=True)["audio"].numpy() for _ in range(2))
+    assert np.abs(first - second).max() > 1e-2  # two calls differ
+    assert np.abs(first[0] - first[1]).max() > 1e-2  # so do the examples of one call
+    quiet = ddsp_gan.generator(**SMALL)  # same weights, noise at its initial level
+    quiet.set_weights(g.get_weights())
+    quiet.get_layer("synth").noise_gain.assign(-30.0)
+    harmonic = quiet(z, training=True)["audio"].numpy()
+    assert np.abs(first - harmonic).max() > 1e-2 and np.std(harmonic) > 1e-2
+    inference = [g(z)["audio"].numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    np.testing.assert_allclose(inference[0][0], inference[0][1], atol=1e-4)  # buffer, tiled
+    synth = g.get_layer("synth")
+    assert synth.fresh_noise(True) and not synth.fresh_noise(False)
+    out = g(z)
+    again = synth.render(*(out[k] for k in ddsp_gan.CONTROL_KEYS))
+    np.testing.assert_allclose(again.numpy(), out["audio"].numpy(), atol=1e-6)
+
+
+def test_noise_excitation_fixed_and_fresh_options():
+    z = tf.ones([2, 6])
+    fixed = _noisy("fixed")  # the deterministic option: equal outputs, training or not
+    outputs = [fixed(z, training=True)["audio"].numpy() for _ in range(2)] + [
+        fixed(z)["audio"].numpy()]
+    for other in outputs[1:]:
+        np.testing.assert_array_equal(outputs[0], other)
+    fresh = _noisy("fresh")  # the reference: fresh noise at inference too
+    assert np.abs(fresh(z)["audio"].numpy() - fresh(z)["audio"].numpy()).max() > 1e-2
+    clone = ddsp_gan.DDSPSynth.from_config(fresh.get_layer("synth").get_config())
+    assert (clone.noise_excitation, clone.phase_accumulation) == ("fresh", "accurate")
+    with pytest.raises(ValueError, match="noise_excitation"):
+        ddsp_gan.generator(**SMALL, noise_excitation="random")
+    with pytest.raises(ValueError, match="phase_accumulation"):
+        ddsp_gan.generator(**SMALL, phase_accumulation="float64")

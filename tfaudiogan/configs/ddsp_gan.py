@@ -42,7 +42,19 @@ class ModelConfig:
     reverb: bool = False  # [D 3.1] no reverb for NSynth in the DDSP paper
     reverb_length: int = 48000  # [D 1.5] Reverb default 3 s
     use_fft: bool = False  # [chosen] builtins path in training too: exportable, same output
-    noise_seed: int = 0  # [chosen] fixed noise excitation (deterministic generator)
+    # [D 1.5] DDSP's FilteredNoise filters fresh U(-1, 1) noise [B, n_samples] on every call
+    # (synths.py). "fresh_in_training" (issue 10 item 15): fresh noise per example and call in
+    # training; at inference the fixed buffer drawn from noise_seed, so G(z) is deterministic and
+    # equals the SavedModel / TFLite export (random ops are not TFLite built-ins; exports always
+    # use the buffer). "fresh": also at inference (the reference exactly). "fixed": the buffer
+    # in training too (the deterministic option; one noise waveform for every example).
+    noise_excitation: str = "fresh_in_training"
+    noise_seed: int = 0  # [chosen] seed of the noise buffer and of the fresh-noise generator
+    # [chosen, issue 10 item 16] harmonic phase: "accurate" (chunked sums + exact wrapped
+    # offsets: 0.00 % framewise STFT magnitude error vs float64 at the end of a 4 s note with
+    # moving F0, experiments/ddsp_gan_nsynth.md); "ddsp" = the reference's float32 cumsum
+    # [D 1.4] bit for bit (9.7 % there, 15.4 % in its k * phi form).
+    phase_accumulation: str = "accurate"
     ndf: int = 64  # [chosen] first discriminator width (the seed: "three-layer" conv net)
     mfcc_fft_size: int = 1024  # [D 1.1] DDSP MFCC encoder fft 1024
     mfcc_overlap: float = 0.5  # [D 1.1] overlap 0.5 (125 frames for 4 s)

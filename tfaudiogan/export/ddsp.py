@@ -13,8 +13,12 @@ audio_length, n_frames):
 ``audio.pitch.midi_to_hz``): the learned reverb, if any, and the fixed noise excitation are
 used; the CPPNs and the internal logit offsets are not (the controls are already scaled).
 `F` is the generator's frame count (``n_frames``). Every op is a TFLite builtin: the synth's
-matmul-DFT path is used (a generator trained with ``use_fft=True`` is rebuilt with the same
-weights).
+matmul-DFT path is used, and the noise excitation is the synth's fixed U(-1, 1) buffer (its
+``noise_buffer`` weight, drawn from ``noise_seed``; random ops are not TFLite built-ins), which
+is what the Keras generator uses at inference with the default
+``noise_excitation="fresh_in_training"`` (fresh noise only in training). A generator trained
+with ``use_fft=True`` or ``noise_excitation="fresh"`` is rebuilt with the same weights
+(:func:`builtins_generator`).
 """
 
 from __future__ import annotations
@@ -48,13 +52,17 @@ def _synth(generator: keras.Model):
 
 
 def builtins_generator(generator: keras.Model) -> keras.Model:
-    """`generator` itself if its synth uses the builtins path, else a copy that does."""
-    if not _synth(generator).use_fft:
+    """`generator` itself if its synth uses the builtins path and the fixed noise buffer at
+    inference, else a copy (same weights) that does."""
+    synth = _synth(generator)
+    if not synth.use_fft and not synth.fresh_noise(training=False):
         return generator
     config = generator.get_config()
     for layer in config["layers"]:
         if layer["class_name"] == "DDSPSynth":
             layer["config"]["use_fft"] = False
+            if layer["config"].get("noise_excitation") == "fresh":
+                layer["config"]["noise_excitation"] = "fixed"
     copy = keras.Model.from_config(config)
     copy.set_weights(generator.get_weights())
     return copy

@@ -15,10 +15,19 @@ internal controls which are trainable"):
          reverb IR), exp_sigmoid scaling, Harmonic + FilteredNoise (+ Reverb)
       -> audio [B, n_samples]  (4 s at 16 kHz by default)
 
-The filtered noise excites its filters with one fixed U(-1, 1) buffer `[n_samples]` drawn
-from `noise_seed` when the synth is built (a non-trainable weight): the generator is then a
-deterministic function of z (ddsp.md 7 item 19), distributed steps equal single-device steps,
-and the exported graph needs no random ops. Fresh noise per call is a possible extension.
+Noise excitation (issue 10 item 15), `noise_excitation`:
+  "fresh_in_training" (default): in training every call filters fresh U(-1, 1) noise, one row
+      per example, as DDSP's `FilteredNoise` does (ddsp.md 1.5), so D never sees one fixed
+      noise waveform and G cannot fit its filters to it; each replica keeps its rows of a
+      global-batch draw, so distributed steps equal single-device steps. At inference the
+      synth uses one fixed U(-1, 1) buffer `[n_samples]` drawn from `noise_seed` when it is
+      built (a non-trainable weight, tiled over the batch): G(z) is then a deterministic
+      function of z (ddsp.md 7 item 19) and equals the exported graph, which needs no random
+      ops (they are not TFLite built-ins).
+  "fresh": fresh noise at inference too (the reference exactly); exports use the buffer.
+  "fixed": the buffer in training too (deterministic training; the behaviour before).
+The buffer is a non-trainable weight in every mode: `count_params()` includes its
+`n_samples` values, so parameter counts are reported as trainable + non-trainable.
 
 Discriminator (seed 003: "uses DDSP preprocessors to encode the audio into mel-frequency
 cepstral coefficients. It then runs the encoded data through a three-layer convolutional
@@ -40,11 +49,13 @@ from tfaudiogan.synths import core
 from tfaudiogan.synths.harmonic import Harmonic, normalize_harmonics
 from tfaudiogan.synths.noise import FilteredNoise
 
-__all__ = ["CONTROL_KEYS", "DDSPSynth", "MFCC", "check_control_frames", "discriminator",
-           "generator"]
+__all__ = ["CONTROL_KEYS", "DDSPSynth", "MFCC", "NOISE_EXCITATIONS", "check_control_frames",
+           "discriminator", "generator"]
 
 #: Keys of the generator's output dict besides "audio" (the scaled synth controls).
 CONTROL_KEYS = ("f0_hz", "amplitude", "harmonic_distribution", "noise_magnitudes")
+#: DDSPSynth noise excitation modes (module docstring).
+NOISE_EXCITATIONS = ("fresh_in_training", "fresh", "fixed")
 LEAKY_SLOPE = 0.2  # brief / DCGAN convention (the seed gives no slope)
 
 
@@ -86,10 +97,14 @@ class DDSPSynth(keras.layers.Layer):
         reverb_length: IR taps (DDSP 48000).
         use_fft: FFT convolutions (fast training) or matmul-DFT ones (TFLite builtins only);
             the weights and the output are the same either way.
-        noise_seed: Seed of the fixed U(-1, 1) noise excitation.
+        noise_seed: Seed of the fixed U(-1, 1) noise buffer and of the fresh-noise generator.
+        noise_excitation: "fresh_in_training" (default), "fresh" or "fixed" (module docstring).
+        phase_accumulation: Harmonic phase, "accurate" (default, float64-like over any
+            length) or "ddsp" (DDSP's float32 cumsum), see synths.harmonic_synthesis.
 
     Call arguments (logits, `[batch, frames, ...]`): `f0_hz [B, F, 1]` in Hz,
-    `amplitude_logits [B, F, 1]`, `harmonic_logits [B, F, K]`, `noise_logits [B, F, bands]`.
+    `amplitude_logits [B, F, 1]`, `harmonic_logits [B, F, K]`, `noise_logits [B, F, bands]`;
+    `training` selects the noise excitation.
 
     Returns:
         Dict `audio [B, n_samples]` and the scaled controls of :data:`CONTROL_KEYS`.
@@ -99,17 +114,25 @@ class DDSPSynth(keras.layers.Layer):
                  n_harmonics: int = 100, n_noise_bands: int = 65, noise_window_size: int = 0,
                  noise_initial_bias: float = -5.0, reverb: bool = False,
                  reverb_length: int = 48000, use_fft: bool = False, noise_seed: int = 0,
-                 **kwargs):
+                 noise_excitation: str = "fresh_in_training",
+                 phase_accumulation: str = "accurate", **kwargs):
         super().__init__(**kwargs)
+        if noise_excitation not in NOISE_EXCITATIONS:
+            raise ValueError(f"noise_excitation must be one of {NOISE_EXCITATIONS}, got "
+                             f"{noise_excitation!r}")
+        self.noise_excitation = noise_excitation
+        self.phase_accumulation = core.check_phase_accumulation(phase_accumulation)
         self.n_samples, self.sample_rate = int(n_samples), int(sample_rate)
         self.n_harmonics, self.n_noise_bands = int(n_harmonics), int(n_noise_bands)
         self.noise_window_size = int(noise_window_size)
         self.noise_initial_bias = float(noise_initial_bias)
         self.reverb, self.reverb_length = bool(reverb), int(reverb_length)
         self.use_fft, self.noise_seed = bool(use_fft), int(noise_seed)
-        self.harmonic = Harmonic(self.n_samples, self.sample_rate, name="harmonic")
+        self.harmonic = Harmonic(self.n_samples, self.sample_rate,
+                                 phase_accumulation=self.phase_accumulation, name="harmonic")
         self.noise = FilteredNoise(self.n_samples, self.noise_window_size, scale_fn=None,
-                                   use_fft=self.use_fft, name="filtered_noise")
+                                   use_fft=self.use_fft, seed=self.noise_seed,
+                                   name="filtered_noise")
         self.reverb_layer = None
         if self.reverb:
             from tfaudiogan.synths.reverb import Reverb
@@ -152,11 +175,18 @@ class DDSPSynth(keras.layers.Layer):
         return {"f0_hz": tf.cast(f0_hz, tf.float32), "amplitude": h["amplitudes"],
                 "harmonic_distribution": h["harmonic_distribution"], "noise_magnitudes": mags}
 
-    def render(self, f0_hz, amplitude, harmonic_distribution, noise_magnitudes) -> tf.Tensor:
+    def fresh_noise(self, training=False) -> bool:
+        """Whether a call with this `training` flag filters fresh noise (else the buffer)."""
+        return self.noise_excitation == "fresh" or (
+            self.noise_excitation == "fresh_in_training" and bool(training))
+
+    def render(self, f0_hz, amplitude, harmonic_distribution, noise_magnitudes,
+               training=False) -> tf.Tensor:
         """Scaled controls `[B, F, ...]` -> audio `[B, n_samples]` (harmonic + noise + reverb).
 
         The distribution is (re-)normalised below Nyquist, so any non-negative distribution
-        works; one summing to 0 gives silence.
+        works; one summing to 0 gives silence. `training` selects the noise excitation
+        (:meth:`fresh_noise`): fresh U(-1, 1) rows, or the fixed buffer tiled over the batch.
 
         Raises:
             ValueError: the controls disagree on the frame count (names both shapes).
@@ -167,17 +197,18 @@ class DDSPSynth(keras.layers.Layer):
         f0_hz = tf.cast(f0_hz, tf.float32)
         dist = _renormalise(harmonic_distribution, f0_hz, self.sample_rate)
         audio = self.harmonic.get_signal(tf.cast(amplitude, tf.float32), dist, f0_hz)
-        batch = tf.shape(audio)[0]
-        excitation = tf.tile(tf.expand_dims(tf.convert_to_tensor(self.noise_buffer), 0),
-                             tf.stack([batch, 1]))
+        excitation = None  # FilteredNoise draws fresh noise per example
+        if not self.fresh_noise(training):
+            excitation = tf.tile(tf.expand_dims(tf.convert_to_tensor(self.noise_buffer), 0),
+                                 tf.stack([tf.shape(audio)[0], 1]))
         audio = audio + self.noise.get_signal(tf.cast(noise_magnitudes, tf.float32), excitation)
         if self.reverb_layer is not None:
             audio = self.reverb_layer(audio)
         return audio
 
-    def call(self, f0_hz, amplitude_logits, harmonic_logits, noise_logits):
+    def call(self, f0_hz, amplitude_logits, harmonic_logits, noise_logits, training=None):
         c = self.controls(f0_hz, amplitude_logits, harmonic_logits, noise_logits)
-        return {"audio": self.render(**c), **c}
+        return {"audio": self.render(**c, training=training), **c}
 
     def compute_output_spec(self, f0_hz, amplitude_logits, harmonic_logits, noise_logits):
         b, f = f0_hz.shape[0], f0_hz.shape[1]
@@ -193,7 +224,8 @@ class DDSPSynth(keras.layers.Layer):
                 "n_noise_bands": self.n_noise_bands, "noise_window_size": self.noise_window_size,
                 "noise_initial_bias": self.noise_initial_bias, "reverb": self.reverb,
                 "reverb_length": self.reverb_length, "use_fft": self.use_fft,
-                "noise_seed": self.noise_seed}
+                "noise_seed": self.noise_seed, "noise_excitation": self.noise_excitation,
+                "phase_accumulation": self.phase_accumulation}
 
 
 def _renormalise(dist, f0_hz, sample_rate):
@@ -257,8 +289,9 @@ def generator(latent_dim: int = 64, n_samples: int = 64000, sample_rate: int = 1
               n_periodic: int = 4, f0_min: float = 32.70, f0_max: float = 1046.5,
               pitch_conditioned: bool = False, max_bend: float = 1.0,
               amplitude_bias: float = 0.0, reverb: bool = False, reverb_length: int = 48000,
-              use_fft: bool = False, noise_seed: int = 0, name: str = "ddsp_generator"
-              ) -> keras.Model:
+              use_fft: bool = False, noise_seed: int = 0,
+              noise_excitation: str = "fresh_in_training", phase_accumulation: str = "accurate",
+              name: str = "ddsp_generator") -> keras.Model:
     """The NoisyGAN-style generator as a functional model.
 
     Args:
@@ -273,7 +306,8 @@ def generator(latent_dim: int = 64, n_samples: int = 64000, sample_rate: int = 1
         pitch_conditioned: Add a `pitch` input (MIDI, `[B]`) that sets the F0 centre.
         max_bend: Semitones the F0 CPPN may move around the conditioned pitch.
         amplitude_bias: Initial bias of the loudness CPPN head.
-        reverb, reverb_length, use_fft, noise_seed: See :class:`DDSPSynth`.
+        reverb, reverb_length, use_fft, noise_seed, noise_excitation, phase_accumulation: See
+            :class:`DDSPSynth`.
         name: Model name.
 
     Returns:
@@ -299,7 +333,8 @@ def generator(latent_dim: int = 64, n_samples: int = 64000, sample_rate: int = 1
     noise_logits = timbre[:, :, n_harmonics:]
     synth = DDSPSynth(n_samples, sample_rate, n_harmonics, n_noise_bands, reverb=reverb,
                       reverb_length=reverb_length, use_fft=use_fft, noise_seed=noise_seed,
-                      name="synth")
+                      noise_excitation=noise_excitation,
+                      phase_accumulation=phase_accumulation, name="synth")
     outputs = synth(f0_hz, amp_logits, harm_logits, noise_logits)
     return keras.Model(inputs if pitch_conditioned else z, outputs, name=name)
 

@@ -38,7 +38,21 @@ def build_generator(config: DDSPGANConfig, use_fft: bool | None = None) -> keras
         m.latent_dim, m.n_samples, m.sample_rate, m.n_frames, m.timbre_frames, m.n_harmonics,
         m.n_noise_bands, m.cppn_units, m.cppn_depth, m.n_periodic, m.f0_min, m.f0_max,
         m.pitch_conditioned, m.max_bend, m.amplitude_bias, m.reverb, m.reverb_length,
-        m.use_fft if use_fft is None else use_fft, m.noise_seed)
+        m.use_fft if use_fft is None else use_fft, m.noise_seed,
+        noise_excitation=m.noise_excitation, phase_accumulation=m.phase_accumulation)
+
+
+def parameter_counts(model: keras.Model) -> dict[str, int]:
+    """`{"trainable": ..., "non_trainable": ...}` scalar counts of a model's weights.
+
+    The generator's non-trainable count is the synth's fixed noise buffer (`n_samples` values);
+    `count_params()` is the sum of both.
+    """
+    def count(weights):
+        return int(sum(np.prod(w.shape) for w in weights))
+
+    return {"trainable": count(model.trainable_weights),
+            "non_trainable": count(model.non_trainable_weights)}
 
 
 def build_discriminator(config: DDSPGANConfig) -> keras.Model:
@@ -206,8 +220,9 @@ class DDSPGANRecipe(Recipe):
             "evaluation": "listening (seed 003 Methodology); pitch_metrics with a classifier",
             "optimizer_iterations": {"generator": int(model.g_optimizer.iterations.numpy()),
                                      "discriminator": int(model.d_optimizer.iterations.numpy())},
-            "parameters": {"generator": model.generator.count_params(),
-                           "discriminator": model.discriminator.count_params()},
+            # Trainable weights and non-trainable buffers (the generator's noise buffer).
+            "parameters": {name: parameter_counts(net) for name, net in (
+                ("generator", model.generator), ("discriminator", model.discriminator))},
         }
         table = pitch_table(model, run.config, notes, run.logger)
         if table is not None:
