@@ -58,14 +58,17 @@ def _weights(model_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _comparable(metrics):
-    """metrics.json without wall-clock and per-session entries."""
+def _comparable(metrics, path: str = "") -> dict:
+    """metrics.json flattened to ``{path: value}``, without wall-clock and per-session
+    entries."""
     if isinstance(metrics, dict):
-        return {k: _comparable(v) for k, v in metrics.items()
-                if "seconds" not in k and "this_session" not in k}
-    if isinstance(metrics, list):
-        return [_comparable(v) for v in metrics]
-    return metrics
+        items = [(f"{path}/{k}", v) for k, v in metrics.items()
+                 if "seconds" not in k and "this_session" not in k]
+    elif isinstance(metrics, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(metrics)]
+    else:
+        return {path: metrics}
+    return {k: v for key, value in items for k, v in _comparable(value, key).items()}
 
 
 @pytest.mark.slow
@@ -98,5 +101,13 @@ def test_random_sigkills_resume_to_the_uninterrupted_result(tmp_path, family):
     assert expected and sorted(got) == sorted(expected)
     for name, value in expected.items():
         np.testing.assert_array_equal(got[name], value, err_msg=f"{name} (kills {landed})")
-    assert _comparable(json.loads((killed / "metrics.json").read_text())) == _comparable(
-        json.loads((reference / "metrics.json").read_text()))
+    # logged loss means may differ in the last float32 bit (measured once: a CycleGAN d_loss
+    # epoch mean 0.47517276 vs 0.47517279 with bit-equal weights); everything else is equal
+    got = _comparable(json.loads((killed / "metrics.json").read_text()))
+    expected = _comparable(json.loads((reference / "metrics.json").read_text()))
+    assert sorted(got) == sorted(expected)
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=1e-6), key
+        else:
+            assert got[key] == value, key
