@@ -14,7 +14,7 @@ from tfaudiogan.recipes import gansynth as training
 
 
 class _KillInStage1(keras.callbacks.Callback):
-    """Stops the run after the first epoch of stage 1, the second fit (after BackupAndRestore,
+    """Stops the run after the first epoch of stage 1, the second fit (after the step backup,
     an earlier callback, saved it)."""
 
     fits = 0
