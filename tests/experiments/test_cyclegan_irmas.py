@@ -92,7 +92,9 @@ def test_resume_after_kill_restores_epoch_and_optimizer_state(tmp_path):
     done = _experiment(*flags)
     assert done.returncode == 0, done.stderr[-2000:]
     text = (tmp_path / "run.log").read_text()
-    assert "resuming an interrupted run" in text
+    # killed just after epoch 1's log line: from its backup, or from its checkpoint when the
+    # backup (the last callback at an epoch end) was not written yet
+    assert "resuming an interrupted run" in text or "1 epoch(s) already trained" in text
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs_this_session"] < 4  # restarted after the finished epoch(s)
     assert metrics["optimizer_iterations"] == {"generators": 24, "discriminators": 24}
