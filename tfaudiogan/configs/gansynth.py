@@ -99,6 +99,10 @@ class TrainConfig:
     transition_images: int = 800_000  # [cfg] transition_stage_num_images
     total_images: int = 11_000_000  # [cfg] total_num_images (the last stage runs to it)
     ema_decay: float = 0.999  # [model] generator weight averaging, used for samples/export
+    # [model] per batch: "g_first" = one G step, then one D step (train_util.py
+    # GANTrainSteps(1, 1) with tf-gan's get_sequential_train_hooks, which returns
+    # [generator_hook, discriminator_hook]; gansynth.md 2.5); "d_first" = D step, then G step.
+    update_order: str = "g_first"
     # [chosen] fit() epoch length: the granularity of logs, history and end-of-epoch backups.
     steps_per_epoch: int = 1000
     # [chosen] steps between two backups inside a stage (0: epoch ends only); stage ends

@@ -33,7 +33,10 @@ from tfaudiogan.losses import (
 )
 from tfaudiogan.models import gansynth as networks
 
-__all__ = ["GANSynth", "new_alpha", "stage_networks"]
+__all__ = ["UPDATE_ORDERS", "GANSynth", "new_alpha", "stage_networks"]
+
+# "g_first": the reference (GANTrainSteps(1, 1), generator hook first); "d_first": D then G.
+UPDATE_ORDERS = ("g_first", "d_first")
 
 
 def new_alpha(value: float = 1.0) -> keras.Variable:
@@ -98,6 +101,9 @@ class GANSynth(GANModel):
         gp_full_size_norm: measure the gradient norm as the full-size reference discriminator
             would (the stage-size norm divided by the box factor 2**(num_resolutions - n)).
         ema_decay: generator weight averaging (0.999).
+        update_order: "g_first" (reference: one G step, then one D step per batch; tf-gan's
+            ``get_sequential_train_hooks`` runs the generator hook first, gansynth.md 2.5) or
+            "d_first" (one D step, then one G step with the updated D).
         seed: seed of the z / label / penalty random streams.
     """
 
@@ -107,7 +113,11 @@ class GANSynth(GANModel):
                  latent_size: int = 256, gp_weight: float = 10.0, drift_weight: float = 0.001,
                  g_ac_weight: float = 10.0, d_ac_weight: float = 10.0,
                  gp_data_space: bool = True, gp_full_size_norm: bool = True,
-                 ema_decay: float = 0.999, seed: int | None = 0, **kwargs):
+                 ema_decay: float = 0.999, update_order: str = "g_first",
+                 seed: int | None = 0, **kwargs):
+        if update_order not in UPDATE_ORDERS:
+            raise ValueError(f"update_order must be one of {UPDATE_ORDERS}, got "
+                             f"'{update_order}'")
         kwargs.setdefault("name", "gansynth")
         super().__init__(**kwargs)
         counts = np.asarray(pitch_counts, np.float64).reshape(-1)
@@ -136,6 +146,7 @@ class GANSynth(GANModel):
         self.gp_factor = float(2 ** (self.num_resolutions - self.num_blocks)
                                if gp_full_size_norm else 1)
         self.ema_decay = float(ema_decay)
+        self.update_order = update_order
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.gp_seed = keras.random.SeedGenerator(None if seed is None else seed + 1,
                                                   name="gp_seed")
@@ -227,7 +238,8 @@ class GANSynth(GANModel):
 
     # -- the step -------------------------------------------------------------------------
     def train_step(self, data):
-        """One D update then one G update on a batch (reference GANTrainSteps(1, 1)).
+        """One G update and one D update on a batch (reference GANTrainSteps(1, 1)), in
+        ``update_order``: the reference runs the generator first.
 
         Args:
             data: ``(specs [batch, H, W, 2], labels [batch] int32)``, full resolution.
@@ -247,17 +259,44 @@ class GANSynth(GANModel):
         self.alpha.assign(alpha_from_progress(self.num_blocks, progress))
         real = networks.blend_real(specs, self.stage, self.alpha,
                                    num_resolutions=self.num_resolutions)
-        #   D step: z ~ N(0, I), y_fake ~ train pitch histogram
-        #     L_D = mean D(G(z, y_fake)) - mean D(x)
-        #           + 10 mean (||grad_xhat D(xhat)|| - 1)^2, xhat = x + u (G(z) - x), u ~ U[0,1]
-        #           + 0.001 mean D(x)^2 + 10 CE(cls(x), y_real)     (classifier: real only)
+        #   update_order "g_first" (reference: GANTrainSteps(1, 1) with tf-gan's
+        #   get_sequential_train_hooks -> [generator_hook, discriminator_hook]):
+        #     G step with the pre-update D, then the D step on a fake from the updated G;
+        #   "d_first": the D step, then the G step with the updated D.
+        if self.update_order == "g_first":
+            g_loss, g_ac = self._generator_step(batch)
+            terms = self._discriminator_step(real, labels, batch)
+        else:
+            terms = self._discriminator_step(real, labels, batch)
+            g_loss, g_ac = self._generator_step(batch)
+        #   G_ema <- 0.999 G_ema + 0.001 G ;  images_seen += global batch
+        self._update_ema()
+        self.images_seen.assign_add(tf.cast(batch * num_replicas(), tf.int64))
+        share = 1.0 / num_replicas()  # report() multiplies by the replica count
+        return self.report({**terms, "g_loss": g_loss, "g_ac": g_ac,
+                            "alpha": tf.convert_to_tensor(self.alpha) * share})
+
+    def _discriminator_step(self, real, labels, batch) -> dict[str, tf.Tensor]:
+        """One D update; returns its loss terms.
+
+        z ~ N(0, I), y_fake ~ train pitch histogram (fresh draws)
+          L_D = mean D(G(z, y_fake)) - mean D(x)
+                + 10 mean (||grad_xhat D(xhat)|| - 1)^2, xhat = x + u (G(z) - x), u ~ U[0,1]
+                + 0.001 mean D(x)^2 + 10 CE(cls(x), y_real)     (classifier: real only)
+        """
         z, fake_labels = self.sample_noise(batch)
         fake = self._generate(z, fake_labels)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             terms = self.discriminator_losses(real, labels, fake)
         self.d_optimizer.apply_gradients(zip(tape.gradient(terms["d_loss"], d_vars), d_vars))
-        #   G step (fresh z, y_fake): L_G = -mean D(G(z, y)) + 10 CE(cls(G(z, y)), y)
+        return terms
+
+    def _generator_step(self, batch) -> tuple[tf.Tensor, tf.Tensor]:
+        """One G update (fresh z, y_fake): L_G = -mean D(G(z, y)) + 10 CE(cls(G(z, y)), y).
+
+        Returns ``(g_loss, g_ac)``.
+        """
         z, fake_labels = self.sample_noise(batch)
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
@@ -266,12 +305,7 @@ class GANSynth(GANModel):
             g_ac = self.g_ac_weight * self._cross_entropy(fake_labels, fake_classes)
             g_loss = wasserstein_g_loss(fake_logits) + g_ac
         self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
-        #   G_ema <- 0.999 G_ema + 0.001 G ;  images_seen += global batch
-        self._update_ema()
-        self.images_seen.assign_add(tf.cast(batch * num_replicas(), tf.int64))
-        share = 1.0 / num_replicas()  # report() multiplies by the replica count
-        return self.report({**terms, "g_loss": g_loss, "g_ac": g_ac,
-                            "alpha": tf.convert_to_tensor(self.alpha) * share})
+        return g_loss, g_ac
 
     def _update_ema(self) -> None:
         decay = self.ema_decay

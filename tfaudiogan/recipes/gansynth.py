@@ -176,7 +176,7 @@ def build_stage(config: GANSynthConfig, stage: int, counts, images_seen: int) ->
                    gp_weight=loss.gp_weight, drift_weight=loss.drift_weight,
                    g_ac_weight=loss.g_ac_weight, d_ac_weight=loss.d_ac_weight,
                    gp_data_space=loss.gp_data_space, gp_full_size_norm=loss.gp_full_size_norm,
-                   ema_decay=t.ema_decay, seed=t.seed + stage)
+                   ema_decay=t.ema_decay, update_order=t.update_order, seed=t.seed + stage)
 
     def adam(rate, name):
         return keras.optimizers.Adam(rate, beta_1=opt.beta_1, beta_2=opt.beta_2,
