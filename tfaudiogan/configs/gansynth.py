@@ -84,7 +84,12 @@ class DataConfig:
 
     dataset: str = "nsynth"  # "nsynth" (needs --data_dir) or "synthetic"
     layout: str = "auto"  # NSynth layout: auto | tfrecord | jsonwav
-    gansynth_splits: str = ""  # optional path of nsynth-gansynth_splits.csv [data]
+    # [data] lib/datasets.py trains on TFDS nsynth/gansynth_subset, whose ids come from
+    # nsynth-gansynth_splits.csv (columns id,split) over all three original splits: 60,788
+    # training notes. "auto" = <data_dir>/nsynth-gansynth_splits.csv, required (a clear error
+    # when missing, never a silent fall back); a path = that CSV; "none" (or "") = the older
+    # code's nsynth-train filtered to acoustic 24-84 (81,454 notes), not the paper's data.
+    gansynth_splits: str = "auto"
     synthetic_notes: int = 64  # [chosen] built-in notes for demo/smoke
     shuffle_buffer: int = 2048  # [chosen]
     strict: bool = False

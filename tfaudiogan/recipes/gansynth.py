@@ -51,6 +51,7 @@ from tfaudiogan.audio.gansynth import (
 )
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.gansynth import GANSynthConfig
+from tfaudiogan.data.nsynth import gansynth_split_ids
 from tfaudiogan.export.gansynth import export_gansynth
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers import progressive_schedule
@@ -95,6 +96,28 @@ def check_config(config: GANSynthConfig, rep: GANSynthSpectrogram) -> None:
                          "or spectrogram.spec_shape")
 
 
+SPLITS_CSV = "nsynth-gansynth_splits.csv"
+SPLITS_URL = f"http://download.magenta.tensorflow.org/datasets/nsynth/{SPLITS_CSV}"
+
+
+def splits_csv(config: GANSynthConfig, data_dir) -> Path | None:
+    """The GANSynth subset CSV that ``data.gansynth_splits`` names, or None for "none"/"".
+
+    Raises:
+        FileNotFoundError: the CSV is missing (one line saying where to get it).
+    """
+    value = config.data.gansynth_splits
+    if value in ("", "none"):
+        return None
+    path = Path(data_dir) / SPLITS_CSV if value == "auto" else Path(value)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"GANSynth subset splits '{path}' not found: download {SPLITS_URL} into the data "
+            f"directory (or --set data.gansynth_splits=PATH; 'none' trains on nsynth-train "
+            "filtered to acoustic 24-84 instead, not the paper's data)")
+    return path
+
+
 def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Dataset, np.ndarray]:
     """Training notes and the pitch histogram.
 
@@ -116,15 +139,37 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
     if data_dir is None:
         raise ValueError("dataset 'nsynth' needs --data_dir (or --preset demo)")
+    csv_path = splits_csv(config, data_dir)
     ds = data.pitch_labelled(
         data.load("nsynth", data_dir, "train", layout=d.layout, gansynth_subset=True,
-                  gansynth_splits=d.gansynth_splits or None, audio_length=s.audio_length,
+                  gansynth_splits=csv_path, audio_length=s.audio_length,
                   strict=d.strict, log=logger), m.min_pitch, m.max_pitch)
     histogram = data.pitch_histogram(ds.map(lambda audio, label: label), m.num_pitches)
     if histogram.sum() == 0:
         raise ValueError(f"no NSynth training notes in '{data_dir}' pass the GANSynth filter")
-    logger.info("NSynth GANSynth subset: %d notes", int(histogram.sum()))
+    summary = data_summary(config, data_dir, histogram)
+    if csv_path is None:
+        logger.info("NSynth nsynth-train filtered to acoustic %d-%d: %d training notes (no "
+                    "splits CSV: not the paper's subset)", m.min_pitch, m.max_pitch,
+                    summary["training_notes"])
+    else:
+        logger.info("NSynth GANSynth subset (%s): %d training notes read of %d train ids "
+                    "listed (reference: 60,788)", csv_path, summary["training_notes"],
+                    summary["csv_train_ids"])
     return ds, histogram
+
+
+def data_summary(config: GANSynthConfig, data_dir, counts) -> dict:
+    """What was read, for the run log and ``metrics.json["data"]``: the dataset, the number of
+    training notes (the pitch histogram's sum) and, with a splits CSV, its path and the number
+    of train ids it lists (a difference means notes of the CSV were not found)."""
+    summary = {"dataset": config.data.dataset, "training_notes": int(np.sum(counts))}
+    if config.data.dataset == "nsynth":
+        csv_path = splits_csv(config, data_dir)
+        summary["splits_csv"] = None if csv_path is None else str(csv_path)
+        if csv_path is not None:
+            summary["csv_train_ids"] = len(gansynth_split_ids(csv_path, "train"))
+    return summary
 
 
 def encoded_notes(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
@@ -353,7 +398,8 @@ class GANSynthRecipe(Recipe):
             raise ValueError(f"batch_size {config.train.batch_size} is not divisible by "
                              f"{run.strategy.num_replicas_in_sync} replicas")
         return {"rep": rep, "notes": notes, "counts": counts,
-                "encoded": encoded_notes(notes, rep, config)}
+                "encoded": encoded_notes(notes, rep, config),
+                "summary": data_summary(config, run.data_dir, counts)}
 
     def phases(self, run: Run, data):
         """One phase per unfinished stage; after each, its weights, samples and metrics."""
@@ -361,6 +407,7 @@ class GANSynthRecipe(Recipe):
         bounds = stage_images(config)
         n = len(bounds)
         metrics = read_metrics(model_dir)
+        metrics["data"] = data["summary"]
         for stage, (start, end) in enumerate(bounds):
             folder = stage_dir(model_dir, stage)
             if stage_finished(model_dir, stage):
@@ -430,6 +477,7 @@ class GANSynthRecipe(Recipe):
         last = stage_dir(run.model_dir, len(stage_images(run.config)) - 1)
         metrics["final_losses"] = last_losses(last / "history.csv")
         metrics["pitch_counts"] = [int(c) for c in data["counts"]]
+        metrics["data"] = data["summary"]
         table = pitch_table(model, data["rep"], run.config, data["notes"], data["counts"],
                             run.logger)
         if table is not None:

@@ -1,0 +1,89 @@
+"""GANSynth training data: the paper's subset CSV (counts, missing CSV) on a real-layout tree."""
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tfaudiogan.configs import gansynth as presets
+from tfaudiogan.data import nsynth
+from tfaudiogan.recipes import gansynth as training
+
+LENGTH = 96  # the smoke preset's note length
+LOG = logging.getLogger("test")
+
+
+def nsynth_config(splits="auto", **data):
+    config = presets.smoke()
+    return replace(config, data=replace(config.data, dataset="nsynth", gansynth_splits=splits,
+                                        **data))
+
+
+def write_tree(root, layout, instruments=12, notes_per_instrument=5, seed=0):  # <= 5 notes
+    """An instrument-sorted nsynth-train (as the published files are) plus one note of each
+    of nsynth-valid / nsynth-test, and a splits CSV that puts every acoustic note in 24..84
+    but the last of each instrument in 'train' (the two extra notes included: the subset is
+    re-split over all three original splits). Returns (train note_strs, all written notes)."""
+    rng = np.random.default_rng(seed)
+    notes = []
+    for inst in range(instruments):
+        for k in range(notes_per_instrument):
+            notes.append(nsynth.complete_example({
+                "audio": (rng.integers(-9000, 9000, LENGTH) / 32768.0).astype(np.float32),
+                "pitch": 24 + inst, "instrument": inst, "instrument_source": 0,
+                "velocity": (25, 50, 75, 100, 127)[k]}, len(notes)))
+    extra = [nsynth.complete_example({
+        "audio": np.zeros(LENGTH, np.float32), "pitch": 60, "instrument": 500 + i,
+        "instrument_source": 0}, 1000 + i) for i in range(2)]
+    splits = {"train": notes, "valid": extra[:1], "test": extra[1:]}
+    for split, exs in splits.items():
+        if layout == "tfrecord":
+            nsynth.write_tfrecord(root / f"nsynth-{split}.tfrecord", exs)
+        else:
+            nsynth.write_json_wav(root / f"nsynth-{split}", exs)
+    train = [ex["note_str"] for i, ex in enumerate(notes) if i % notes_per_instrument]
+    train += [ex["note_str"] for ex in extra]
+    held = [ex["note_str"] for i, ex in enumerate(notes) if not i % notes_per_instrument]
+    rows = ["id,split"] + [f"{n},train" for n in train] + [f"{n},test" for n in held]
+    (root / training.SPLITS_CSV).write_text("\n".join(rows) + "\n")
+    return train, notes + extra
+
+
+@pytest.mark.parametrize("layout", ["tfrecord", "jsonwav"])
+def test_paper_data_reads_the_subset_csv_over_all_original_splits(tmp_path, layout, caplog):
+    train, _ = write_tree(tmp_path, layout)
+    config = nsynth_config()
+    with caplog.at_level(logging.INFO, logger="test"):
+        notes, counts = training.load_notes(config, tmp_path, LOG)
+    assert "50 training notes read of 50 train ids listed" in caplog.text
+    assert int(counts.sum()) == len(train) == 12 * 4 + 2
+    assert counts[60 - 24] == 2  # the valid and test notes the CSV assigns to train
+    assert len(list(notes)) == len(train)
+    summary = training.data_summary(config, tmp_path, counts)
+    assert summary == {"dataset": "nsynth", "training_notes": 50,
+                       "splits_csv": str(tmp_path / training.SPLITS_CSV), "csv_train_ids": 50}
+
+
+def test_paper_preset_reads_the_csv_by_default():
+    assert presets.paper().data.gansynth_splits == "auto"
+
+
+def test_missing_splits_csv_is_a_one_line_error_naming_where_to_get_it(tmp_path):
+    write_tree(tmp_path, "tfrecord")
+    (tmp_path / training.SPLITS_CSV).unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        training.load_notes(nsynth_config(), tmp_path, LOG)
+    message = str(err.value)
+    assert "\n" not in message and training.SPLITS_URL in message
+    assert str(tmp_path / training.SPLITS_CSV) in message
+    with pytest.raises(FileNotFoundError, match="elsewhere.csv"):
+        training.load_notes(nsynth_config(str(tmp_path / "elsewhere.csv")), tmp_path, LOG)
+
+
+def test_without_a_csv_only_on_request_nsynth_train_is_filtered(tmp_path):
+    write_tree(tmp_path, "tfrecord")
+    config = nsynth_config("none")
+    _, counts = training.load_notes(config, tmp_path, LOG)
+    assert int(counts.sum()) == 12 * 5  # nsynth-train only, every note
+    assert training.data_summary(config, tmp_path, counts)["splits_csv"] is None
