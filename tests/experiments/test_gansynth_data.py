@@ -87,3 +87,68 @@ def test_without_a_csv_only_on_request_nsynth_train_is_filtered(tmp_path):
     _, counts = training.load_notes(config, tmp_path, LOG)
     assert int(counts.sum()) == 12 * 5  # nsynth-train only, every note
     assert training.data_summary(config, tmp_path, counts)["splits_csv"] is None
+
+
+def _labels(ds, batches):
+    return np.concatenate([y.numpy() for _, y in ds.take(batches)])
+
+
+def test_full_shuffle_mixes_instrument_sorted_files_and_is_seeded(tmp_path):
+    """The published files are sorted by instrument (here pitch 24 + instrument, so the label
+    names the instrument): the whole-set order mixes them, a 2-note buffer does not."""
+    write_tree(tmp_path, "tfrecord")
+    config = nsynth_config()
+    rep = training.representation(config)
+
+    def source(seed):
+        return training.nsynth_notes(config, tmp_path, LOG, shuffle_seed=seed)
+
+    full = _labels(training.training_dataset(source, rep, config, stage=0), 3)
+    assert len(set(full[:12].tolist())) >= 6  # the first 12 notes: many instruments
+    again = _labels(training.training_dataset(source, rep, config, stage=0), 3)
+    np.testing.assert_array_equal(full, again)  # same seed, same order
+    other = _labels(training.training_dataset(source, rep, config, stage=1), 3)
+    assert not np.array_equal(full, other)  # each stage its own seed
+    # the resume contract: skipping k batches continues the same order
+    skipped = _labels(training.training_dataset(source, rep, config, stage=0,
+                                                skip_batches=1), 2)
+    np.testing.assert_array_equal(skipped, full[4:])
+    buffered = replace(config, data=replace(config.data, shuffle="buffer", shuffle_buffer=2))
+    notes, _ = training.load_notes(buffered, tmp_path, LOG)
+    first = _labels(training.training_dataset(notes, rep, buffered, stage=0), 3)
+    assert len(set(first.tolist())) <= 4  # a small buffer keeps the file's instrument order
+
+
+@pytest.mark.parametrize("layout", ["tfrecord", "jsonwav"])
+def test_whole_set_order_is_a_new_permutation_each_epoch(tmp_path, layout):
+    _, written = write_tree(tmp_path, layout)
+    ds = nsynth.nsynth_dataset(tmp_path, "train", layout=layout, audio_length=LENGTH,
+                               shuffle_seed=7)
+    epochs = [[e["note_str"].numpy().decode() for e in ds] for _ in range(2)]
+    train_file = [ex["note_str"] for ex in written[:60]]
+    for order in epochs:
+        assert sorted(order) == sorted(train_file)  # every note once
+        assert order != train_file
+    assert epochs[0] != epochs[1]
+    again = nsynth.nsynth_dataset(tmp_path, "train", layout=layout, audio_length=LENGTH,
+                                  shuffle_seed=7)
+    assert [e["note_str"].numpy().decode() for e in again] == epochs[0]
+    if layout == "tfrecord":  # the same records as the sequential reader, bit for bit
+        plain = {e["note_str"].numpy(): e["audio"].numpy() for e in nsynth.nsynth_dataset(
+            tmp_path, "train", audio_length=LENGTH)}
+        for e in again.take(5):
+            np.testing.assert_array_equal(e["audio"].numpy(), plain[e["note_str"].numpy()])
+
+
+def test_tfrecord_index_finds_every_record_and_a_truncated_file_is_an_error(tmp_path):
+    _, written = write_tree(tmp_path, "tfrecord")
+    path = tmp_path / "nsynth-train.tfrecord"
+    index = nsynth.tfrecord_index(path)
+    assert index.shape == (60, 2)
+    raw = path.read_bytes()
+    first = nsynth.parse_example(raw[index[0, 0]:index[0, 0] + index[0, 1]], ["note_str"],
+                                 LENGTH)
+    assert first["note_str"].numpy().decode() == written[0]["note_str"]
+    (tmp_path / "cut.tfrecord").write_bytes(raw[:-10])
+    with pytest.raises(ValueError, match="truncated"):
+        nsynth.tfrecord_index(tmp_path / "cut.tfrecord")

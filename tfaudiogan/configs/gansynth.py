@@ -91,7 +91,13 @@ class DataConfig:
     # code's nsynth-train filtered to acoustic 24-84 (81,454 notes), not the paper's data.
     gansynth_splits: str = "auto"
     synthetic_notes: int = 64  # [chosen] built-in notes for demo/smoke
-    shuffle_buffer: int = 2048  # [chosen]
+    # [data] order of the training notes. The published NSynth files are ordered by
+    # instrument; the reference reads TFDS gansynth_subset (written in shuffled order) and
+    # shuffles again. "full" = a seeded permutation of every training note per epoch, made
+    # before reading (data/nsynth.py shuffle_seed); "buffer" = file order through a
+    # shuffle_buffer-note buffer (does not mix instruments of the published files).
+    shuffle: str = "full"
+    shuffle_buffer: int = 2048  # [chosen] used by shuffle="buffer" and the eval reference
     strict: bool = False
 
 

@@ -27,6 +27,7 @@ import csv
 import json
 import logging
 import os
+import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from tfaudiogan.data.bad_files import SkipPolicy
 __all__ = ["AUDIO_LENGTH", "FAMILIES", "FEATURE_SPEC", "OUTPUT_KEYS", "QUALITIES", "SAMPLE_RATE",
            "SOURCES", "SPLITS", "complete_example", "find_tfrecords", "gansynth_filter",
            "gansynth_split_ids", "nsynth_dataset", "parse_example", "pitch_histogram",
-           "to_tf_example", "write_json_wav", "write_tfrecord"]
+           "tfrecord_index", "to_tf_example", "write_json_wav", "write_tfrecord"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -176,6 +177,56 @@ def _tfrecord_reader(files: list[Path]) -> tf.data.Dataset:
     return tf.data.TFRecordDataset([str(f) for f in files], "GZIP" if all(gz) else "")
 
 
+def tfrecord_index(path: str | os.PathLike) -> np.ndarray:
+    """Where each record of an uncompressed TFRecord file lies: ``[n, 2]`` int64 rows of
+    ``(byte offset of the record's data, its length)``. Reads only the 12-byte headers (each
+    record is ``uint64 length, uint32 crc, data, uint32 crc``), seeking over the data.
+
+    Raises:
+        ValueError: a GZIP file (no random access) or a truncated record.
+    """
+    path = Path(path)
+    if path.name.endswith(".gz"):
+        raise ValueError(f"'{path}' is GZIP-compressed: a whole-set shuffle needs random "
+                         "access; decompress it (gunzip) first")
+    rows, size = [], path.stat().st_size
+    with open(path, "rb") as handle:
+        pos = 0
+        while pos < size:
+            header = handle.read(12)
+            (length,) = struct.unpack("<Q", header[:8]) if len(header) == 12 else (size,)
+            if pos + 12 + length + 4 > size:
+                raise ValueError(f"'{path}': truncated TFRecord at byte {pos}")
+            rows.append((pos + 12, length))
+            pos += 12 + length + 4
+            handle.seek(pos)
+    return np.array(rows, np.int64).reshape(-1, 2)
+
+
+def _shuffled_tfrecord_reader(files: list[Path], seed: int) -> tf.data.Dataset:
+    """The serialized records of ``files`` in a seeded random order over all of them, a new
+    order at every iteration (``repeat``): each record is read by seeking to it, so the
+    whole set is permuted without holding it in memory (the published files are ordered by
+    instrument, which a bounded shuffle buffer does not mix)."""
+    index = [tfrecord_index(f) for f in files]
+    file_ids = np.concatenate([np.full(len(ix), i, np.int64) for i, ix in enumerate(index)])
+    table = np.concatenate(index) if index else np.zeros([0, 2], np.int64)
+    names = [str(f) for f in files]
+
+    def read(file_id, offset, length) -> bytes:
+        with open(names[int(file_id)], "rb") as handle:
+            handle.seek(int(offset))
+            return handle.read(int(length))
+
+    def load(file_id, offset, length):
+        record = tf.numpy_function(read, [file_id, offset, length], tf.string, stateful=False)
+        return tf.ensure_shape(record, [])
+
+    ds = tf.data.Dataset.from_tensor_slices((file_ids, table[:, 0], table[:, 1]))
+    ds = ds.shuffle(max(len(file_ids), 1), seed=seed, reshuffle_each_iteration=True)
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 def _read_examples_json(split_dir: Path) -> list[dict]:
     path = split_dir / "examples.json"
     with open(path) as handle:
@@ -197,7 +248,7 @@ def _read_examples_json(split_dir: Path) -> list[dict]:
 
 
 def _json_wav_dataset(rows: list[dict], audio_length: int, strict: bool,
-                      log: logging.Logger) -> tf.data.Dataset:
+                      log: logging.Logger, shuffle_seed: int | None = None) -> tf.data.Dataset:
     meta = {k: np.array([r[k] for r in rows], np.int32).reshape(-1) for k in _INT_OUTPUTS[:-1]}
     meta["qualities"] = np.array([r["qualities"] for r in rows], np.int32).reshape(-1, 10)
     for key in ("note_str", "path"):
@@ -220,7 +271,10 @@ def _json_wav_dataset(rows: list[dict], audio_length: int, strict: bool,
                for k in OUTPUT_KEYS}
         return row, ok
 
-    ds = tf.data.Dataset.from_tensor_slices(meta).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices(meta)
+    if shuffle_seed is not None:  # every note's metadata: the whole set, before decoding
+        ds = ds.shuffle(max(len(rows), 1), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.filter(lambda row, ok: ok)  # one lambda per line: autograph needs to tell them apart
     return ds.map(lambda row, ok: row)
 
@@ -229,8 +283,9 @@ def nsynth_dataset(data_dir: str | os.PathLike, split: str = "train", *, layout:
                    gansynth_subset: bool = False,
                    gansynth_splits: str | os.PathLike | None = None,
                    audio_length: int = AUDIO_LENGTH, strict: bool = False,
-                   log: logging.Logger = _LOG) -> tf.data.Dataset:
-    """NSynth notes as a dataset of OUTPUT_KEYS dicts, in file order (not shuffled).
+                   log: logging.Logger = _LOG,
+                   shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """NSynth notes as a dataset of OUTPUT_KEYS dicts, in file order unless ``shuffle_seed``.
 
     Args:
         data_dir: folder holding ``nsynth-<split>.tfrecord*`` or ``nsynth-<split>/``.
@@ -243,6 +298,11 @@ def nsynth_dataset(data_dir: str | os.PathLike, split: str = "train", *, layout:
         audio_length: samples per note; any other length is an error.
         strict: raise on an undecodable wav instead of skipping it with a warning.
         log: logger for skipped files.
+        shuffle_seed: None = file order; an int = a seeded random order over every note read
+            (all files of the split(s)), a new order each time the dataset is iterated (for
+            ``repeat``), permuted before any audio is read or decoded: json+wav shuffles the
+            metadata rows, TFRecord the index of record positions (uncompressed files only;
+            :func:`tfrecord_index`). Filters then keep the permutation's order.
 
     Returns:
         ``tf.data.Dataset`` of dicts: ``audio [audio_length]`` float32, ``note_str`` string,
@@ -284,9 +344,11 @@ def nsynth_dataset(data_dir: str | os.PathLike, split: str = "train", *, layout:
         if gansynth_subset and rows:
             keep = gansynth_filter({k: [r[k] for r in rows] for k in _FILTER_KEYS}).numpy()
             rows = [r for r, k in zip(rows, keep) if k]
-        return _json_wav_dataset(rows, audio_length, strict, log)
+        return _json_wav_dataset(rows, audio_length, strict, log, shuffle_seed)
 
-    ds = _tfrecord_reader([f for s in sources for f in records[s]])
+    files = [f for s in sources for f in records[s]]
+    ds = (_tfrecord_reader(files) if shuffle_seed is None
+          else _shuffled_tfrecord_reader(files, shuffle_seed))
     if keep_ids is not None:
         table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
             tf.constant(keep_ids, tf.string), tf.ones([len(keep_ids)], tf.int32)), default_value=0)

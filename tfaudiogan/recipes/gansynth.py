@@ -35,6 +35,7 @@ import functools
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -118,8 +119,20 @@ def splits_csv(config: GANSynthConfig, data_dir) -> Path | None:
     return path
 
 
+def nsynth_notes(config: GANSynthConfig, data_dir, logger,
+                 shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """NSynth training notes ``(audio [audio_length], label int32)``: file order, or with
+    ``shuffle_seed`` a seeded permutation of all of them, new at each iteration."""
+    d, m, s = config.data, config.model, config.spectrogram
+    return data.pitch_labelled(
+        data.load("nsynth", data_dir, "train", layout=d.layout, gansynth_subset=True,
+                  gansynth_splits=splits_csv(config, data_dir), audio_length=s.audio_length,
+                  strict=d.strict, log=logger, shuffle_seed=shuffle_seed),
+        m.min_pitch, m.max_pitch)
+
+
 def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Dataset, np.ndarray]:
-    """Training notes and the pitch histogram.
+    """Training notes (file order) and the pitch histogram.
 
     Returns:
         ``(dataset of (audio [audio_length], label int32), counts [num_pitches] int64)`` with
@@ -139,11 +152,10 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
     if data_dir is None:
         raise ValueError("dataset 'nsynth' needs --data_dir (or --preset demo)")
+    if d.shuffle not in ("full", "buffer"):
+        raise ValueError(f"data.shuffle must be 'full' or 'buffer', got '{d.shuffle}'")
     csv_path = splits_csv(config, data_dir)
-    ds = data.pitch_labelled(
-        data.load("nsynth", data_dir, "train", layout=d.layout, gansynth_subset=True,
-                  gansynth_splits=csv_path, audio_length=s.audio_length,
-                  strict=d.strict, log=logger), m.min_pitch, m.max_pitch)
+    ds = nsynth_notes(config, data_dir, logger)
     histogram = data.pitch_histogram(ds.map(lambda audio, label: label), m.num_pitches)
     if histogram.sum() == 0:
         raise ValueError(f"no NSynth training notes in '{data_dir}' pass the GANSynth filter")
@@ -184,15 +196,19 @@ def encoded_notes(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
     return encode_in_batches(encode, audio, 8), labels
 
 
-def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
+def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
+                     rep: GANSynthSpectrogram,
                      config: GANSynthConfig, stage: int = 0, skip_batches: int = 0,
                      encoded: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
     """Shuffled, repeated batches ``(specs [batch, time, bins, 2] in [-1, 1], labels [batch])``
     for one stage.
 
     Each stage gets a new pipeline shuffled with seed ``train.seed + stage``, so a stage's
-    batches do not depend on how many sessions trained the earlier ones. ``encoded``: the
-    synthetic notes from :func:`encoded_notes` (else NSynth notes are encoded per batch).
+    batches do not depend on how many sessions trained the earlier ones. ``notes``: a dataset
+    in file order (shuffled through ``data.shuffle_buffer``), or a function ``seed -> dataset``
+    giving the notes in a seeded order over the whole set (:func:`nsynth_notes` with
+    ``shuffle_seed``; ``data.shuffle="full"``). ``encoded``: the synthetic notes from
+    :func:`encoded_notes` (else NSynth notes are encoded per batch).
     ``skip_batches`` drops the first batches before they are encoded (the data position of a
     resumed stage costs no encoding).
     """
@@ -204,7 +220,10 @@ def training_dataset(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
         ds = ds.shuffle(len(labels), seed=seed).repeat()
         return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(2)
     encode = tf.function(lambda audio: normalise(rep.encode(audio)))
-    ds = notes.shuffle(config.data.shuffle_buffer, seed=seed).repeat()
+    if callable(notes):  # whole-set order, a new permutation per epoch
+        ds = notes(seed).repeat()
+    else:
+        ds = notes.shuffle(config.data.shuffle_buffer, seed=seed).repeat()
     ds = ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches)
     ds = ds.map(lambda audio, label: (encode(audio), label))
     return ds.prefetch(2)
@@ -388,8 +407,10 @@ class GANSynthRecipe(Recipe):
     config_cls = GANSynthConfig
 
     def load_data(self, run: Run) -> dict:
-        """``{"rep", "notes", "counts", "encoded"}``: front-end, unbatched notes, pitch
-        histogram ``[num_pitches]`` and the synthetic notes' spectrograms (or None)."""
+        """``{"rep", "notes", "counts", "source", "encoded", "summary"}``: front-end, unbatched
+        notes (file order), pitch histogram ``[num_pitches]``, the training order's source
+        (:func:`training_dataset`), the synthetic notes' spectrograms (or None) and what was
+        read (:func:`data_summary`)."""
         config = run.config
         rep = representation(config)
         check_config(config, rep)
@@ -397,7 +418,10 @@ class GANSynthRecipe(Recipe):
         if config.train.batch_size % run.strategy.num_replicas_in_sync:
             raise ValueError(f"batch_size {config.train.batch_size} is not divisible by "
                              f"{run.strategy.num_replicas_in_sync} replicas")
-        return {"rep": rep, "notes": notes, "counts": counts,
+        source = notes  # the training order's source (training_dataset)
+        if config.data.dataset == "nsynth" and config.data.shuffle == "full":
+            source = functools.partial(nsynth_notes, config, run.data_dir, run.logger)
+        return {"rep": rep, "notes": notes, "counts": counts, "source": source,
                 "encoded": encoded_notes(notes, rep, config),
                 "summary": data_summary(config, run.data_dir, counts)}
 
@@ -435,7 +459,7 @@ class GANSynthRecipe(Recipe):
                 tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
                 history_file=folder / "history.csv")
             def stage_data(skip: int = 0, stage: int = stage):
-                return training_dataset(data["notes"], data["rep"], config, stage, skip,
+                return training_dataset(data["source"], data["rep"], config, stage, skip,
                                         data["encoded"])
 
             phase = Phase(gan, stage_data(), per_epoch, epochs, callbacks,
