@@ -353,10 +353,11 @@ class GANSynthSpectrogram:
 
 def spectrogram_from_config(spectrogram) -> GANSynthSpectrogram:
     """The front-end described by a GANSynth ``SpectrogramConfig`` (duck-typed: ``high_res``,
-    ``mel``, ``audio_length``, ``sample_rate``, ``spec_shape``; an empty shape = the default)."""
+    ``mel``, ``ifreq`` (default True), ``audio_length``, ``sample_rate``, ``spec_shape``; an empty shape = the default)."""
     s = spectrogram
-    return GANSynthSpectrogram(s.high_res, s.mel, audio_length=s.audio_length,
-                               sample_rate=s.sample_rate, spec_shape=tuple(s.spec_shape) or None)
+    return GANSynthSpectrogram(s.high_res, s.mel, ifreq=getattr(s, "ifreq", True),
+                               audio_length=s.audio_length, sample_rate=s.sample_rate,
+                               spec_shape=tuple(s.spec_shape) or None)
 
 
 def _affine(mag_scale, mag_offset, if_scale, if_offset):

@@ -24,6 +24,8 @@ class SpectrogramConfig:
 
     high_res: bool = True  # [cfg] hifreqres: 128 x 1024, nfft 2048, hop 512
     mel: bool = True  # [cfg] data_type 'mel' (log mel power + mel IF)
+    # [cfg] IF (data_type 'linear' / 'mel'); False = data_type 'phase' (phase / pi)
+    ifreq: bool = True
     sample_rate: int = 16_000  # [data] NSynth 16 kHz
     audio_length: int = 64_000  # [data] 4 s notes
     # (time, freq) override of the spectrogram image; () = the representation's default.
@@ -122,6 +124,10 @@ class TrainConfig:
     epochs: int = 0  # unused: the schedule is in images (kept for training.run_dir)
     sample_notes: int = 4  # [chosen] sample wavs written at the end of each stage
     seed: int = 0
+    # [cfg] train_progressive. False (gansynth_train.py run / model.py): only the last stage
+    # is trained, all blocks from the start with progress = num_blocks - 1 (alpha 1), for
+    # total_images (mel_prog_hires: 4M when not progressive).
+    progressive: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,44 @@ class GANSynthConfig:
 def paper() -> GANSynthConfig:
     """mel_prog_hires exactly: 13 stages of 800k images (the last to 11M), batch 8."""
     return GANSynthConfig()
+
+
+# Table 1 rows (gansynth.md section 4): representation, then "+ H" (high frequency
+# resolution: 128 x 1024 from a 2 x 16 start; without: 256 x 512 from 4 x 8, mel_prog_hires'
+# hifreqres switch). data_type 'mel' = IF-Mel, 'linear' = IF, 'phase' = Phase.
+TABLE1_ROWS = {
+    "if_mel_h": dict(mel=True, ifreq=True, high_res=True),   # "IF-Mel + H" (= paper)
+    "if_h": dict(mel=False, ifreq=True, high_res=True),      # "IF + H"
+    "phase_h": dict(mel=False, ifreq=False, high_res=True),  # "Phase + H"
+    "if_mel": dict(mel=True, ifreq=True, high_res=False),    # "IF-Mel"
+    "if": dict(mel=False, ifreq=True, high_res=False),       # "IF"
+    "phase": dict(mel=False, ifreq=False, high_res=False),   # "Phase"
+}
+NON_PROGRESSIVE_IMAGES = 4_000_000  # [cfg] total_num_images when not train_progressive
+
+
+def table1_row(row: str, progressive: bool = True) -> GANSynthConfig:
+    """The paper config with the representation of a Table 1 row; ``progressive=False`` is
+    the reference's train_progressive=False (one stage, all blocks, 4M images)."""
+    rep = TABLE1_ROWS[row]
+    config = GANSynthConfig()
+    config = replace(
+        config, spectrogram=replace(config.spectrogram, **rep),
+        model=replace(config.model, start_shape=(2, 16) if rep["high_res"] else (4, 8)))
+    if not progressive:
+        config = replace(config, train=replace(config.train, progressive=False,
+                                               total_images=NON_PROGRESSIVE_IMAGES))
+    return config
+
+
+def _register_table1() -> None:
+    for row in TABLE1_ROWS:
+        for progressive, suffix in ((True, ""), (False, "_no_prog")):
+            register_preset(FAMILY, row + suffix)(
+                lambda row=row, progressive=progressive: table1_row(row, progressive))
+
+
+_register_table1()
 
 
 @register_preset(FAMILY, "demo")

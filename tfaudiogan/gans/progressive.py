@@ -104,6 +104,8 @@ class GANSynth(GANModel):
         update_order: "g_first" (reference: one G step, then one D step per batch; tf-gan's
             ``get_sequential_train_hooks`` runs the generator hook first, gansynth.md 2.5) or
             "d_first" (one D step, then one G step with the updated D).
+        progressive: False = the reference's train_progressive=False: progress is fixed at
+            num_blocks - 1 (alpha 1, real images not blended) whatever ``images_seen``.
         seed: seed of the z / label / penalty random streams.
     """
 
@@ -114,7 +116,7 @@ class GANSynth(GANModel):
                  g_ac_weight: float = 10.0, d_ac_weight: float = 10.0,
                  gp_data_space: bool = True, gp_full_size_norm: bool = True,
                  ema_decay: float = 0.999, update_order: str = "g_first",
-                 seed: int | None = 0, **kwargs):
+                 progressive: bool = True, seed: int | None = 0, **kwargs):
         if update_order not in UPDATE_ORDERS:
             raise ValueError(f"update_order must be one of {UPDATE_ORDERS}, got "
                              f"'{update_order}'")
@@ -147,6 +149,7 @@ class GANSynth(GANModel):
                                if gp_full_size_norm else 1)
         self.ema_decay = float(ema_decay)
         self.update_order = update_order
+        self.progressive = bool(progressive)
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.gp_seed = keras.random.SeedGenerator(None if seed is None else seed + 1,
                                                   name="gp_seed")
@@ -254,9 +257,13 @@ class GANSynth(GANModel):
         # Reference algorithm (train_util.py, model.py, tf-gan losses):
         #   p = compute_progress(images_seen)      ; alpha = weight of the newest block
         #   x = blend_images(x_real, p)            ; real data faded like G's output
-        progress = compute_progress(self.images_seen, self.stable_images,
-                                    self.transition_images, self.num_resolutions)
-        self.alpha.assign(alpha_from_progress(self.num_blocks, progress))
+        #   (not progressive: p = num_blocks - 1, alpha = 1)
+        if self.progressive:
+            progress = compute_progress(self.images_seen, self.stable_images,
+                                        self.transition_images, self.num_resolutions)
+            self.alpha.assign(alpha_from_progress(self.num_blocks, progress))
+        else:
+            self.alpha.assign(1.0)
         real = networks.blend_real(specs, self.stage, self.alpha,
                                    num_resolutions=self.num_resolutions)
         #   update_order "g_first" (reference: GANTrainSteps(1, 1) with tf-gan's

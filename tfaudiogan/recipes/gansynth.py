@@ -87,6 +87,16 @@ def stage_images(config: GANSynthConfig) -> list[tuple[int, int]]:
                                              t.transition_images, t.total_images)
 
 
+def stages(config: GANSynthConfig) -> list[tuple[int, int, int]]:
+    """``[(stage, start, end)]`` to train: every stage of the schedule, or with
+    ``train.progressive=False`` only the last one (all blocks) over ``[0, total_images)``, as
+    the reference's gansynth_train.py does."""
+    bounds = stage_images(config)
+    if config.train.progressive:
+        return [(s, start, end) for s, (start, end) in enumerate(bounds)]
+    return [(len(bounds) - 1, 0, config.train.total_images)]
+
+
 def check_config(config: GANSynthConfig, rep: GANSynthSpectrogram) -> None:
     """Raises ValueError when the final stage shape differs from the spectrogram shape."""
     final = stage_shape(progressive_schedule.num_stages(config.model.num_resolutions) - 1,
@@ -240,7 +250,8 @@ def build_stage(config: GANSynthConfig, stage: int, counts, images_seen: int) ->
                    gp_weight=loss.gp_weight, drift_weight=loss.drift_weight,
                    g_ac_weight=loss.g_ac_weight, d_ac_weight=loss.d_ac_weight,
                    gp_data_space=loss.gp_data_space, gp_full_size_norm=loss.gp_full_size_norm,
-                   ema_decay=t.ema_decay, update_order=t.update_order, seed=t.seed + stage)
+                   ema_decay=t.ema_decay, update_order=t.update_order,
+                   progressive=t.progressive, seed=t.seed + stage)
 
     def adam(rate, name):
         return keras.optimizers.Adam(rate, beta_1=opt.beta_1, beta_2=opt.beta_2,
@@ -428,11 +439,11 @@ class GANSynthRecipe(Recipe):
     def phases(self, run: Run, data):
         """One phase per unfinished stage; after each, its weights, samples and metrics."""
         config, model_dir, logger = run.config, run.model_dir, run.logger
-        bounds = stage_images(config)
-        n = len(bounds)
+        todo = stages(config)
+        n = len(stage_images(config))
         metrics = read_metrics(model_dir)
         metrics["data"] = data["summary"]
-        for stage, (start, end) in enumerate(bounds):
+        for stage, start, end in todo:
             folder = stage_dir(model_dir, stage)
             if stage_finished(model_dir, stage):
                 continue
@@ -447,7 +458,7 @@ class GANSynthRecipe(Recipe):
                 if position is not None:
                     logger.info("stage %d: resuming from its backup at step %d of %d", stage,
                                 position.phase_step, epochs * per_epoch)
-                elif stage > 0:
+                elif stage > todo[0][0]:
                     load_previous(config, gan, model_dir, stage)
             logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d",
                         stage, n - 1, "transition" if stage % 2 else "stable", gan.num_blocks,
@@ -486,11 +497,11 @@ class GANSynthRecipe(Recipe):
     def trained_model(self, run: Run, data, last: Phase | None) -> GANSynth:
         if last is not None:
             return last.model
-        n = len(stage_images(run.config))  # every stage was finished before: load the last
+        last, _, end = stages(run.config)[-1]  # every stage was finished before: the last
         with run.strategy.scope():
-            gan = build_stage(run.config, n - 1, data["counts"], stage_images(run.config)[-1][1])
+            gan = build_stage(run.config, last, data["counts"], end)
         for name in NETWORKS:
-            getattr(gan, name).load_weights(stage_dir(run.model_dir, n - 1) / f"{name}.weights.h5")
+            getattr(gan, name).load_weights(stage_dir(run.model_dir, last) / f"{name}.weights.h5")
         return gan
 
     def save(self, run: Run, model: GANSynth) -> None:
@@ -498,7 +509,7 @@ class GANSynthRecipe(Recipe):
 
     def evaluate(self, run: Run, model: GANSynth, data) -> dict:
         metrics = read_metrics(run.model_dir)
-        last = stage_dir(run.model_dir, len(stage_images(run.config)) - 1)
+        last = stage_dir(run.model_dir, stages(run.config)[-1][0])
         metrics["final_losses"] = last_losses(last / "history.csv")
         metrics["pitch_counts"] = [int(c) for c in data["counts"]]
         metrics["data"] = data["summary"]
