@@ -21,6 +21,7 @@ Bad input ends with one ``error: ...`` line and exit code 2; no partial output f
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -81,20 +82,29 @@ def _latents(args, latent_dim: int, distribution: str = "uniform") -> np.ndarray
 def _render_midi(args, signature, meta: dict, latent_dim: int) -> None:
     """``generate --midi song.mid out.wav``: renders a MIDI file with a pitch-conditioned export.
 
-    The timbre is one latent for the whole file, or (``--interpolate_timbre``) a latent that moves
-    from one draw to another over the piece, as GANSynth's generate script does.
+    ``--timbre random`` (default, GANSynth's generate script): a new random instrument every
+    ``--seconds_per_instrument`` seconds, notes slerped between neighbours; ``fixed``: one
+    latent for the whole file; ``start_end`` (or ``--interpolate_timbre``): a latent that moves
+    from one draw to another over the piece. ``--normalise max`` is the reference's
+    ``x /= x.max()``, ``peak`` divides by ``max |x|``.
     """
     import tensorflow as tf
 
     from tfaudiogan.audio.io import save_audio
     from tfaudiogan.export.signatures import check_inputs
-    from tfaudiogan.generation.midi import render_midi
+    from tfaudiogan.generation.midi import random_instruments, render_midi
 
     rate = int(meta["sample_rate"])
     distribution = meta.get("latent_distribution", "normal")
     rng = np.random.default_rng(args.seed)
-    z_start = _draw(rng, (latent_dim,), distribution)
-    z_end = _draw(rng, (latent_dim,), distribution) if args.interpolate_timbre else None
+    timbre = "start_end" if args.interpolate_timbre else args.timbre
+    z_start = z_end = instruments = None
+    if timbre == "random":  # z ~ N(0, I): pitch-conditioned exports draw normal latents
+        instruments = functools.partial(random_instruments, latent_dim=latent_dim, rng=rng,
+                                        seconds_per_instrument=args.seconds_per_instrument)
+    else:
+        z_start = _draw(rng, (latent_dim,), distribution)
+        z_end = _draw(rng, (latent_dim,), distribution) if timbre == "start_end" else None
 
     specs = signature.structured_input_signature[1]
 
@@ -102,11 +112,11 @@ def _render_midi(args, signature, meta: dict, latent_dim: int) -> None:
         inputs = check_inputs({"z": z, "pitch": pitch}, specs, meta, "generate")
         return signature(**{k: tf.constant(v) for k, v in inputs.items()})["audio"].numpy()
 
-    _progress(f"rendering {args.midi} with {'interpolated' if z_end is not None else 'fixed'} "
-              f"timbre")
+    _progress(f"rendering {args.midi} with {timbre} timbre")
     start = time.perf_counter()
     audio, stats = render_midi(args.midi, generate_fn, z_start, z_end, sample_rate=rate,
-                               batch_size=args.batch_size)
+                               batch_size=args.batch_size, instruments=instruments,
+                               normalisation=args.normalise)
     save_audio(args.out_dir, np.clip(audio, -1.0, 1.0), rate)
     _progress(f"rendered {stats['rendered']} of {stats['notes']} notes "
               f"({stats['skipped_out_of_range']} outside the range skipped) in "
@@ -313,8 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--midi", default=None,
                    help="render this MIDI file with a pitch-conditioned generator (GANSynth); "
                         "the positional argument is then the output .wav")
+    g.add_argument("--timbre", choices=("random", "fixed", "start_end"), default="random",
+                   help="with --midi: 'random' = a new random instrument every "
+                        "--seconds_per_instrument s, slerped between neighbours (GANSynth's "
+                        "generate script); 'fixed' = one latent; 'start_end' = slerp from one "
+                        "draw to another over the piece")
+    g.add_argument("--seconds_per_instrument", type=float, default=6.0,
+                   help="with --timbre random: seconds between instruments (reference 6.0)")
+    g.add_argument("--normalise", choices=("max", "peak"), default="max",
+                   help="with --midi: 'max' = the reference's x / x.max() per note and clip; "
+                        "'peak' = x / max|x|")
     g.add_argument("--interpolate_timbre", action="store_true",
-                   help="with --midi: move the latent between two draws over the piece")
+                   help="with --midi: same as --timbre start_end")
     g.add_argument("out_dir", help="output folder (or the output .wav with --midi)")
     g.set_defaults(func=cmd_generate)
     t = sub.add_parser("translate", help="translate an audio file with an exported CycleGAN")

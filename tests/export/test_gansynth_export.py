@@ -170,6 +170,26 @@ def test_cli_renders_a_midi_file_and_skips_notes_outside_the_range(exported, tmp
     assert len(audio) >= 1.0 * rate  # the last rendered note ends at 1.0 s, then its release
 
 
+def test_cli_renders_midi_with_random_instruments_by_default(exported, tmp_path, capsys):
+    import soundfile as sf
+
+    from tfaudiogan import cli
+    from tfaudiogan.generation.midi import Note, write_midi
+
+    _, _, paths = exported
+    write_midi(tmp_path / "song.mid", [Note(60 + i, 100, 0.5 * i, 0.5 * i + 0.4)
+                                       for i in range(4)])
+    args = ["generate", "--model", str(paths["saved_model"]), "--midi",
+            str(tmp_path / "song.mid"), "--seconds_per_instrument", "0.5", "--batch_size", "2"]
+    code = cli.main(args + [str(tmp_path / "a.wav")])
+    out = capsys.readouterr().out
+    assert code == 0 and "with random timbre" in out and "rendered 4 of 4 notes" in out
+    audio, _ = sf.read(tmp_path / "a.wav", dtype="float32")
+    assert audio.max() == pytest.approx(0.5, abs=1e-4)  # x / x.max() * 0.5 (16-bit file)
+    assert cli.main(args + ["--seed", "0", str(tmp_path / "b.wav")]) == 0
+    np.testing.assert_array_equal(audio, sf.read(tmp_path / "b.wav", dtype="float32")[0])
+
+
 def test_cli_midi_needs_an_existing_file(exported, tmp_path, capsys):
     from tfaudiogan import cli
 

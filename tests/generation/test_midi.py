@@ -7,7 +7,15 @@ import pytest
 
 from tfaudiogan.audio.pitch import check_pitches
 from tfaudiogan.generation.latent import interpolate_latents, pitch_sweep, slerp
-from tfaudiogan.generation.midi import Note, note_envelope, read_midi, render_midi, write_midi
+from tfaudiogan.generation.midi import (
+    Note,
+    instrument_latents,
+    note_envelope,
+    random_instruments,
+    read_midi,
+    render_midi,
+    write_midi,
+)
 
 SR = 16000
 
@@ -78,7 +86,7 @@ def test_render_fixed_timbre_skips_out_of_range_notes(tmp_path):
     assert stats["notes"] == 4 and stats["rendered"] == 2
     assert stats["skipped_out_of_range"] == 2 and stats["skipped_pitches"] == [30, 90]
     assert audio.shape == (int((2.0 + 3.0) * SR),)
-    assert np.abs(audio).max() == pytest.approx(0.5)
+    assert audio.max() == pytest.approx(0.5)  # the reference's x / x.max() * 0.5
     assert np.concatenate(gen.pitches).tolist() == [60, 72]
     assert all(np.array_equal(row, z) for row in np.concatenate(gen.z))  # one timbre
     assert _peak_hz(audio[int(0.2 * SR):int(0.9 * SR)]) == pytest.approx(261.6, abs=2)
@@ -102,6 +110,71 @@ def test_render_interpolates_timbre_between_onsets():
     np.testing.assert_allclose(z[0], z0, atol=1e-6)
     np.testing.assert_allclose(z[-1], z1, atol=1e-6)
     np.testing.assert_allclose(z[2], slerp(z0, z1, 0.5), atol=1e-6)
+
+
+def test_random_instruments_every_few_seconds_as_the_reference():
+    z, t = random_instruments(20.0, 16, seconds_per_instrument=6.0,
+                              rng=np.random.default_rng(0))
+    assert z.shape == (3, 16) and z.dtype == np.float32  # int(20 / 6) = 3 instruments
+    np.testing.assert_allclose(t, np.linspace(-1e-4, 20.0, 3))
+    again, _ = random_instruments(20.0, 16, 6.0, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(z, again)  # seeded
+    assert len(random_instruments(3.0, 4, 6.0)[0]) == 2  # a short clip still has 2
+    with pytest.raises(ValueError, match="seconds_per_instrument"):
+        random_instruments(3.0, 4, 0.0)
+
+
+def test_each_onset_slerps_between_its_neighbouring_instruments():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(3, 16)).astype(np.float32)
+    times = np.array([0.0, 4.0, 8.0])
+    onsets = [0.0, 1.0, 4.0, 6.0, 8.0, 9.0]
+    got = instrument_latents(onsets, z, times)
+    np.testing.assert_allclose(got[0], z[0], atol=1e-6)
+    np.testing.assert_allclose(got[1], slerp(z[0], z[1], 0.25), atol=1e-6)
+    np.testing.assert_allclose(got[2], z[1], atol=1e-6)  # side="left": 4.0 ends pair 0-1
+    np.testing.assert_allclose(got[3], slerp(z[1], z[2], 0.5), atol=1e-6)
+    np.testing.assert_allclose(got[4], z[2], atol=1e-6)
+    # past the last instrument: the last pair, extrapolated (reference out-of-bounds fix)
+    np.testing.assert_allclose(got[5], slerp(z[1], z[2], 1.25), atol=1e-5)
+    # spherical, not linear: the midpoint of two orthogonal unit vectors has norm 1
+    unit = instrument_latents([0.5], np.eye(2, dtype=np.float32), [0.0, 1.0])[0]
+    assert np.linalg.norm(unit) == pytest.approx(1.0)
+
+
+def test_render_with_random_instruments_and_max_normalisation():
+    notes = [Note(48 + i, 100, 2.0 * i, 2.0 * i + 1.0) for i in range(7)]  # last ends at 13 s
+    gen = SineGenerator()
+    seen = []
+
+    def instruments(total_time):
+        seen.append(total_time)
+        return random_instruments(total_time, 16, 4.0, rng=np.random.default_rng(5))
+
+    audio, stats = render_midi(notes, gen, instruments=instruments)
+    assert seen == [13.0] and stats["instruments"] == 3  # int(13 / 4)
+    z_inst, times = random_instruments(13.0, 16, 4.0, rng=np.random.default_rng(5))
+    np.testing.assert_allclose(np.concatenate(gen.z), instrument_latents(
+        [n.start for n in notes], z_inst, times), atol=1e-6)
+    assert len({tuple(np.round(row, 4)) for row in np.concatenate(gen.z)}) == 7  # all differ
+    assert audio.max() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="either z_start"):
+        render_midi(notes, gen)
+    with pytest.raises(ValueError, match="normalisation"):
+        render_midi(notes, gen, np.zeros(16), normalisation="rms")
+
+
+def test_max_normalisation_divides_by_the_largest_sample_not_the_largest_magnitude():
+    def lopsided(z, pitch):  # a note whose negative swing is twice its positive one
+        wave = np.full((len(z), 64000), 0.25, np.float32)
+        wave[:, 1::2] = -0.5
+        return wave
+
+    note = [Note(60, 127, 0.0, 1.0)]
+    ref, _ = render_midi(note, lopsided, np.zeros(4), output_peak=0.5)
+    assert ref.max() == pytest.approx(0.5) and ref.min() == pytest.approx(-1.0)
+    peak, _ = render_midi(note, lopsided, np.zeros(4), output_peak=0.5, normalisation="peak")
+    assert np.abs(peak).max() == pytest.approx(0.5) and peak.min() == pytest.approx(-0.5)
 
 
 def test_render_rejects_empty_and_all_out_of_range(tmp_path):

@@ -3,13 +3,20 @@
 Behaviour of the reference ``lib/generate_util.py`` (reference/gansynth.md section 6):
 
 * notes outside MIDI 36-84 are dropped (here: skipped and counted in the stats);
-* each note gets a latent vector: a fixed ``z_start`` ("consistent timbre"), or, with
-  ``z_end``, the spherical interpolation between ``z_start`` and ``z_end`` at the note's
-  onset time relative to the last onset (timbre morphing over the piece);
+* each note gets a latent vector. The reference (``gansynth_generate.py`` with
+  ``get_random_instruments`` / ``get_z_notes``): a new random instrument every
+  ``seconds_per_instrument`` seconds, ``n = int(T / seconds)`` latents at
+  ``linspace(-1e-4, T, n)`` with ``T`` the end of the last note, and each note the spherical
+  interpolation between the two instruments around its onset (:func:`random_instruments`,
+  :func:`instrument_latents`). Options kept beside it: a fixed ``z_start`` ("consistent
+  timbre"), or ``z_start`` -> ``z_end`` slerped over the onsets (timbre morphing);
 * one 4 s note is generated per MIDI note, shaped by a 10 ms linear attack, a sustain of
-  min(note length, 3.0 s) and a 0.3 s linear release, normalised to its peak times
-  velocity / 127 and added at its onset;
-* the clip lasts until the last note end plus 3 s; the mix is normalised to peak 0.5.
+  min(note length, 3.0 s) and a 0.3 s linear release, normalised times velocity / 127 and
+  added at its onset;
+* the clip lasts until the last note end plus 3 s and is normalised, then halved (0.5).
+* normalisation ``"max"`` is the reference's ``x /= x.max()`` (the largest sample, not the
+  largest magnitude: a note whose negative swing is larger keeps |x| > 1 until the final
+  step); ``"peak"`` divides by ``max |x|`` instead (this module's earlier behaviour).
 
 The Standard MIDI File reader is a small parser written here (formats 0 and 1; note on/off
 with running status, tempo changes, ticks-per-beat and SMPTE time divisions; sysex and meta
@@ -29,7 +36,8 @@ import numpy as np
 
 from tfaudiogan.generation.latent import _generate, slerp
 
-__all__ = ["Note", "read_midi", "render_midi", "write_midi"]
+__all__ = ["NORMALISATIONS", "Note", "instrument_latents", "random_instruments", "read_midi",
+           "render_midi", "write_midi"]
 
 RENDER_MIN_PITCH, RENDER_MAX_PITCH = 36, 84  # generate_util.load_midi(min_pitch=36, max_pitch=84)
 ATTACK_SECONDS = 0.01  # generate_util.combine_notes: 10 ms linear attack
@@ -38,6 +46,8 @@ RELEASE_SECONDS = 0.3  # generate_util.combine_notes: 0.3 s linear release
 TAIL_SECONDS = 3.0  # the clip runs to the last note end + 3 s
 OUTPUT_PEAK = 0.5  # the final clip is normalised to its max, then x 0.5
 DEFAULT_TEMPO = 500_000  # microseconds per beat (120 bpm), the SMF default
+SECONDS_PER_INSTRUMENT = 6.0  # gansynth_generate.py --secs_per_instrument (gansynth.md 6)
+NORMALISATIONS = ("max", "peak")  # generate_util: x /= x.max(); or max |x|
 
 
 @dataclass(frozen=True)
@@ -217,12 +227,62 @@ def note_envelope(duration: float, sample_rate: int, attack: float = ATTACK_SECO
     return env
 
 
+def random_instruments(total_time: float, latent_dim: int,
+                       seconds_per_instrument: float = SECONDS_PER_INSTRUMENT,
+                       rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A new random instrument every ``seconds_per_instrument`` (``get_random_instruments``).
+
+    ``n = int(total_time / seconds_per_instrument)`` latents z ~ N(0, I) at times
+    ``linspace(-1e-4, total_time, n)``. The reference fails for n < 2 (a clip shorter than two
+    instruments); here n is at least 2, so such a clip morphs between two instruments.
+
+    Returns:
+        ``(z [n, latent_dim] float32, times [n] float64 seconds)``.
+    """
+    if seconds_per_instrument <= 0:
+        raise ValueError(f"seconds_per_instrument must be positive, got "
+                         f"{seconds_per_instrument}")
+    rng = np.random.default_rng() if rng is None else rng
+    n = max(2, int(total_time / seconds_per_instrument))
+    z = rng.standard_normal((n, int(latent_dim))).astype(np.float32)
+    return z, np.linspace(-1e-4, float(total_time), n)
+
+
+def instrument_latents(onsets, z_instruments, times) -> np.ndarray:
+    """Each onset's latent: the slerp between the instruments before and after it
+    (``get_z_notes``; an onset after the last instrument time uses the last pair, as the
+    reference's out-of-bounds fix does).
+
+    Args:
+        onsets: ``[notes]`` seconds; z_instruments ``[n, latent]``; times ``[n]`` increasing.
+
+    Returns:
+        float32 ``[notes, latent]``.
+    """
+    onsets, times = np.asarray(onsets, np.float64), np.asarray(times, np.float64)
+    z_instruments = np.asarray(z_instruments, np.float32)
+    if len(times) < 2 or len(times) != len(z_instruments):
+        raise ValueError(f"need >= 2 instruments with one time each, got {len(z_instruments)} "
+                         f"latents and {len(times)} times")
+    idx = np.clip(np.searchsorted(times, onsets, side="left") - 1, 0, len(times) - 2)
+    frac = (onsets - times[idx]) / (times[idx + 1] - times[idx])
+    return np.stack([slerp(z_instruments[i], z_instruments[i + 1], f)
+                     for i, f in zip(idx, frac)]).astype(np.float32)
+
+
+def _normalise(x: np.ndarray, how: str) -> np.ndarray:
+    """``x / x.max()`` ("max", the reference) or ``x / max |x|`` ("peak"); silence as is."""
+    scale = x.max() if how == "max" else np.abs(x).max()
+    return x / scale if scale > 0 else x
+
+
 def render_midi(midi: str | os.PathLike | bytes | Sequence[Note],
                 generate_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                z_start, z_end=None, sample_rate: int = 16000,
+                z_start=None, z_end=None, sample_rate: int = 16000,
                 min_pitch: int = RENDER_MIN_PITCH, max_pitch: int = RENDER_MAX_PITCH,
                 batch_size: int = 8, tail_seconds: float = TAIL_SECONDS,
-                output_peak: float = OUTPUT_PEAK) -> tuple[np.ndarray, dict]:
+                output_peak: float = OUTPUT_PEAK, *, instruments=None,
+                normalisation: str = "max") -> tuple[np.ndarray, dict]:
     """Renders a MIDI file (or a note list) to one mono clip.
 
     Args:
@@ -230,18 +290,30 @@ def render_midi(midi: str | os.PathLike | bytes | Sequence[Note],
         generate_fn: ``(z [n, latent] float32, pitch [n] int32) -> audio [n, samples]``.
         z_start: ``[latent]`` timbre of every note (or of the first onset with ``z_end``).
         z_end: optional ``[latent]`` timbre at the last onset; notes in between slerp.
+        instruments: the reference's mode instead of ``z_start``: ``(z [n, latent], times
+            [n])``, or a function ``total_time -> (z, times)`` such as
+            ``functools.partial(random_instruments, latent_dim=256, rng=rng)``, called with
+            the end of the last kept note in onset order (the reference's
+            ``notes['end_times'][-1]``); each note slerps between its neighbours.
         sample_rate: Hz of the generator's audio.
         min_pitch, max_pitch: notes outside are skipped and counted (36..84).
         batch_size: notes per ``generate_fn`` call.
         tail_seconds, output_peak: clip end after the last note end, final peak.
+        normalisation: "max" (reference ``x /= x.max()``, per note and for the clip) or
+            "peak" (``max |x|``).
 
     Returns:
         ``(audio float32 [samples], stats)``; stats: ``notes`` (in the file), ``rendered``,
-        ``skipped_out_of_range``, ``skipped_pitches`` (sorted), ``seconds``.
+        ``skipped_out_of_range``, ``skipped_pitches`` (sorted), ``seconds``, ``instruments``
+        (random instruments used; 0 in the fixed / start-end modes).
 
     Raises:
-        ValueError: no notes at all, or none in the pitch range.
+        ValueError: no notes at all, or none in the pitch range; no or two timbre modes.
     """
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got '{normalisation}'")
+    if (instruments is None) == (z_start is None):
+        raise ValueError("give either z_start (fixed / start-end timbre) or instruments")
     notes = list(midi) if isinstance(midi, (list, tuple)) else read_midi(midi)
     if not notes:
         raise ValueError("the MIDI file contains no notes")
@@ -250,14 +322,19 @@ def render_midi(midi: str | os.PathLike | bytes | Sequence[Note],
     if not keep:
         raise ValueError(f"all {len(notes)} notes are outside the model's pitch range "
                          f"{min_pitch}..{max_pitch} (pitches {skipped})")
-    z_start = np.asarray(z_start, np.float32).reshape(-1)
     starts = np.array([n.start for n in keep])
-    if z_end is None:
+    if instruments is not None:
+        if callable(instruments):
+            instruments = instruments(keep[-1].end)
+        z = instrument_latents(starts, *instruments)
+    elif z_end is None:
+        z_start = np.asarray(z_start, np.float32).reshape(-1)
         z = np.repeat(z_start[None], len(keep), axis=0)
     else:
         span = starts.max() - starts.min()
         t = (starts - starts.min()) / span if span > 0 else np.zeros_like(starts)
-        z = slerp(z_start, np.asarray(z_end, np.float32).reshape(-1), t)
+        z = slerp(np.asarray(z_start, np.float32).reshape(-1),
+                  np.asarray(z_end, np.float32).reshape(-1), t)
     pitches = np.array([n.pitch for n in keep], np.int32)
     audio = _generate(generate_fn, z, pitches, batch_size)
 
@@ -267,17 +344,13 @@ def render_midi(midi: str | os.PathLike | bytes | Sequence[Note],
         env = note_envelope(note.end - note.start, sample_rate)
         shaped = np.zeros(len(env), np.float32)
         shaped[: min(len(env), len(wave))] = wave[: len(env)]
-        shaped *= env
-        peak = np.abs(shaped).max()
-        if peak > 0:
-            shaped *= note.velocity / 127.0 / peak
+        shaped = _normalise(shaped * env, normalisation) * (note.velocity / 127.0)
         at = int(round(note.start * sample_rate))
         room = min(len(shaped), len(clip) - at)
         clip[at : at + room] += shaped[:room]
-    peak = np.abs(clip).max()
-    if peak > 0:
-        clip *= output_peak / peak
+    clip = _normalise(clip, normalisation) * output_peak
     stats = {"notes": len(notes), "rendered": len(keep),
              "skipped_out_of_range": len(notes) - len(keep), "skipped_pitches": skipped,
-             "seconds": len(clip) / sample_rate}
+             "seconds": len(clip) / sample_rate,
+             "instruments": 0 if instruments is None else len(instruments[0])}
     return clip, stats
