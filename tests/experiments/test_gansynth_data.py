@@ -1,6 +1,8 @@
 """GANSynth training data: the paper's subset CSV (counts, missing CSV) on a real-layout tree."""
 
 import logging
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -79,6 +81,17 @@ def test_missing_splits_csv_is_a_one_line_error_naming_where_to_get_it(tmp_path)
     assert str(tmp_path / training.SPLITS_CSV) in message
     with pytest.raises(FileNotFoundError, match="elsewhere.csv"):
         training.load_notes(nsynth_config(str(tmp_path / "elsewhere.csv")), tmp_path, LOG)
+
+
+def test_paper_command_without_the_csv_exits_with_one_line(tmp_path):
+    write_tree(tmp_path / "data", "tfrecord")
+    (tmp_path / "data" / training.SPLITS_CSV).unlink()
+    proc = subprocess.run([sys.executable, "-m", "tfaudiogan.experiments.gansynth_nsynth",
+                           "--data_dir", str(tmp_path / "data"), "--model_dir",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and training.SPLITS_URL in last
 
 
 def test_without_a_csv_only_on_request_nsynth_train_is_filtered(tmp_path):
