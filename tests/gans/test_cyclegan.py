@@ -82,13 +82,15 @@ def fit_once(strategy, weights, data, g_opt, d_opt, **kwargs):
     return model, {k: v[-1] for k, v in history.items()}
 
 
-@pytest.mark.parametrize("optimizer", [
-    adam, lambda: keras.optimizers.SGD(1.0)], ids=["adam", "sgd"])
-def test_mirrored_step_equals_single_device_step(data, optimizer, tmp_path):
+@pytest.mark.parametrize("optimizer, order", [
+    (adam, "reference"), (lambda: keras.optimizers.SGD(1.0), "reference"), (adam, "seed")],
+    ids=["adam", "sgd", "seed-order-adam"])
+def test_mirrored_step_equals_single_device_step(data, optimizer, order, tmp_path):
     weights = net_weights(CycleGAN(*make_networks().values(), image_shape=SHAPE))
     single, single_logs = fit_once(tf.distribute.get_strategy(), weights, data, optimizer,
-                                   optimizer)
-    dist_model, dist_logs = fit_once(mirrored(), weights, data, optimizer, optimizer)
+                                   optimizer, update_order=order)
+    dist_model, dist_logs = fit_once(mirrored(), weights, data, optimizer, optimizer,
+                                     update_order=order)
     assert dist_model.distribute_strategy.num_replicas_in_sync == 2
     after_single, after_mirrored = net_weights(single), net_weights(dist_model)
     largest_update = 0.0
@@ -161,6 +163,127 @@ def test_train_step_update_order(data):
     wrong_d = [v.numpy() - lr_d * g for v, g in zip(
         d_vars, d_grads(ref.gen_ba(b), ref.gen_ab(a)))]
     assert max(np.abs(w - e).max() for w, e in zip(wrong_d, expected_d)) > 1e-5
+
+
+def _mse(x, target):
+    return tf.reduce_mean(tf.square(x - target))
+
+
+def _l1(x, y):
+    return tf.reduce_mean(tf.abs(x - y))
+
+
+def _sgd(net, loss_fn, lr):
+    """One hand-written SGD step of ``net`` on ``loss_fn()`` (other networks untouched)."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+    for var, grad in zip(net.trainable_variables, tape.gradient(loss, net.trainable_variables)):
+        var.assign_sub(lr * grad)
+
+
+def seed_order_by_hand(weights, a, b, lr_g, lr_d, d_steps=2, d_first=True, g_sequential=True):
+    """Seed 002 section 2.2 written out with plain TF ops on copies of the tiny networks.
+
+    Losses as the seed states them (weights 1, 10, 10, 4; D loss halved). ``d_first=False``
+    and ``g_sequential=False`` give the two wrong orders the test must tell apart.
+    """
+    nets = make_networks(weights)
+    g_ab, g_ba, d_a, d_b = (nets[n] for n in NETS)
+
+    def d_phase():
+        fake_a, fake_b = g_ba(b), g_ab(a)  # fakes of the generators as they are now
+        for disc, real, fake in ((d_a, a, fake_a), (d_b, b, fake_b)):
+            if d_steps == 2:
+                _sgd(disc, lambda d=disc, r=real: 0.5 * _mse(d(r), 1.0), lr_d)
+                _sgd(disc, lambda d=disc, f=fake: 0.5 * _mse(d(f), 0.0), lr_d)
+            else:
+                _sgd(disc, lambda d=disc, r=real, f=fake: 0.5 * (_mse(d(r), 1.0)
+                                                                 + _mse(d(f), 0.0)), lr_d)
+
+    def loss(g, f, disc, x, y):  # adversarial + forward cycle + backward cycle + identity
+        return (_mse(disc(g(x)), 1.0) + 10.0 * _l1(f(g(x)), x) + 10.0 * _l1(g(f(y)), y)
+                + 4.0 * _l1(g(y), y))
+
+    if d_first:
+        d_phase()
+    if g_sequential:
+        _sgd(g_ab, lambda: loss(g_ab, g_ba, d_b, a, b), lr_g)
+        _sgd(g_ba, lambda: loss(g_ba, g_ab, d_a, b, a), lr_g)
+    else:  # both gradients at the old weights
+        old_ab = make_networks(weights)["gen_ab"]
+        _sgd(g_ab, lambda: loss(g_ab, g_ba, d_b, a, b), lr_g)
+        _sgd(g_ba, lambda: loss(g_ba, old_ab, d_a, b, a), lr_g)
+    if not d_first:
+        d_phase()
+    return {name: net.get_weights() for name, net in nets.items()}
+
+
+def _largest_difference(w1, w2):
+    return max(np.abs(x - y).max() for name in NETS for x, y in zip(w1[name], w2[name]))
+
+
+@pytest.mark.parametrize("d_steps", [2, 1])
+def test_seed_order_step_matches_a_hand_computed_step(data, d_steps):
+    """Seed order: both D first on fakes of the pre-update generators (real and fake as two
+    steps, or one), then G_ab, then G_ba using the updated G_ab; SGD so it can be written out."""
+    a, b = data
+    weights = net_weights(CycleGAN(*make_networks().values(), pool_size=0))
+    lr_g, lr_d = 2.0, 1.0
+    model, logs = fit_once(tf.distribute.get_strategy(), weights, data,
+                           lambda: keras.optimizers.SGD(lr_g), lambda: keras.optimizers.SGD(lr_d),
+                           pool_size=50, update_order="seed", seed_d_steps=d_steps)
+    expected = seed_order_by_hand(weights, a, b, lr_g, lr_d, d_steps)
+    got = net_weights(model)
+    for name in NETS:
+        for w_got, w_want in zip(got[name], expected[name]):
+            np.testing.assert_allclose(w_got, w_want, atol=1e-6, rtol=1e-4, err_msg=name)
+    # The step is large, and both wrong orders would end far outside the tolerance above.
+    assert _largest_difference(expected, weights) > 1e-1
+    for wrong in (dict(d_first=False), dict(g_sequential=False)):
+        other = seed_order_by_hand(weights, a, b, lr_g, lr_d, d_steps, **wrong)
+        assert _largest_difference(other, expected) > 1e-2, wrong
+    # Each generator reports its own terms; g_loss is their sum.
+    own = ("g_adv_ab", "g_adv_ba", "cycle_a", "cycle_b", "identity_a", "identity_b")
+    np.testing.assert_allclose(logs["g_loss"], sum(logs[k] for k in own), rtol=1e-5)
+    np.testing.assert_allclose(logs["d_loss"], logs["d_a"] + logs["d_b"], rtol=1e-5)
+
+
+def test_seed_order_updates_one_network_at_a_time_d_first(data):
+    """Every optimizer step changes only its own network: D_a, D_a (real, fake), D_b, D_b,
+    then G_ab, then G_ba; the optimizers count 2 steps per iteration for D, 1 for G."""
+    a, b = data
+    model = CycleGAN(*make_networks().values(), identity_weight=4.0, image_shape=SHAPE,
+                     update_order="seed")
+    model.compile(adam(), adam(), run_eagerly=True)
+    assert sorted(model.optimizer_variables()) == ["d_a_optimizer", "d_b_optimizer",
+                                                   "g_ab_optimizer", "g_ba_optimizer"]
+    steps = []
+    for name in model.optimizer_variables():
+        optimizer = getattr(model, name)
+
+        def recorded(grads_and_vars, _apply=optimizer.apply_gradients, _name=name):
+            before = net_weights(model)
+            result = _apply(grads_and_vars)
+            after = net_weights(model)
+            changed = [n for n in NETS if any(np.any(x != y)
+                                              for x, y in zip(before[n], after[n]))]
+            steps.append((_name, changed))
+            return result
+
+        optimizer.apply_gradients = recorded
+    model.fit(dataset(a, b, batch=2), epochs=1, verbose=0, shuffle=False)
+    one_iteration = [("d_a_optimizer", ["disc_a"]), ("d_a_optimizer", ["disc_a"]),
+                     ("d_b_optimizer", ["disc_b"]), ("d_b_optimizer", ["disc_b"]),
+                     ("g_ab_optimizer", ["gen_ab"]), ("g_ba_optimizer", ["gen_ba"])]
+    assert steps == one_iteration * 2
+    iterations = {name: int(getattr(model, name).iterations.numpy())
+                  for name in model.optimizer_variables()}
+    assert iterations == {"d_a_optimizer": 4, "d_b_optimizer": 4, "g_ab_optimizer": 2,
+                          "g_ba_optimizer": 2}
+    # Separate optimizers with the same settings (the copies carry the given config).
+    assert model.g_ba_optimizer is not model.g_ab_optimizer
+    assert float(model.g_ba_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert model.g_ba_optimizer.epsilon == model.g_ab_optimizer.epsilon == 1e-8
 
 
 def test_gen_ab_update_comes_from_forward_cycle_in_train_step(data):
@@ -268,6 +391,12 @@ def test_clear_errors(data):
         GANModel.compile(model, {"g_optimizer": adam()})
     with pytest.raises(ValueError, match="non-empty"):
         model._finish_init([])
+    with pytest.raises(ValueError, match="update_order must be one of reference, seed"):
+        CycleGAN(*make_networks().values(), pool_size=0, update_order="d_first")
+    with pytest.raises(ValueError, match="seed_d_steps must be 1 or 2"):
+        CycleGAN(*make_networks().values(), pool_size=0, update_order="seed", seed_d_steps=3)
+    with pytest.raises(ValueError, match="direction"):
+        model.generator_loss("aa", a, b)
 
 
 def test_image_shape_from_static_generator_input():
