@@ -1,6 +1,10 @@
 """Evaluation metrics."""
 
-from tfaudiogan.metrics.cycle import mean_relative_cycle_loss, relative_cycle_loss
+from tfaudiogan.metrics.cycle import (
+    mean_relative_cycle_loss,
+    mean_relative_cycle_losses,
+    relative_cycle_loss,
+)
 from tfaudiogan.metrics.gansynth import (
     frechet_distance,
     gansynth_metrics,
@@ -20,6 +24,7 @@ __all__ = [
     "gansynth_metrics",
     "inception_score",
     "mean_relative_cycle_loss",
+    "mean_relative_cycle_losses",
     "ndb_jsd",
     "nearest_neighbour_distances",
     "pitch_accuracy",
