@@ -27,13 +27,30 @@ def test_music_style_preset_uses_the_slides_stft():
     assert cfg.model.architecture == "music_style" and cfg.loss.adversarial == "bce"
 
 
-@pytest.mark.parametrize("family", [FAMILY_IRMAS, FAMILY_MUSIC_STYLE])
-def test_every_preset_exists(family):
-    assert configs.preset_names(family) == ["demo", "paper", "smoke"]
+def test_every_preset_exists():
+    assert configs.preset_names(FAMILY_IRMAS) == ["demo", "paper", "seed", "smoke"]
+    assert configs.preset_names(FAMILY_MUSIC_STYLE) == ["demo", "paper", "smoke"]
+
+
+def test_paper_preset_follows_the_reference_and_seed_preset_the_seed():
+    paper = configs.get_preset(FAMILY_IRMAS, "paper")
+    assert paper.train.update_order == "reference"
+    assert (paper.train.epochs, paper.optimizer.n_epochs, paper.optimizer.n_epochs_decay) == (
+        200, 100, 100)
+    assert paper.train.eval_clips == 0  # every clip of both splits is scored
+    seed = configs.get_preset(FAMILY_IRMAS, "seed")
+    assert seed.train.update_order == "seed" and seed.train.seed_d_steps == 2
+    # 27 h at 5-10 s per iteration = 9,720-19,440 iterations; 300 iterations per epoch.
+    iterations = seed.train.epochs * seed.data.n_train // seed.train.batch_size
+    assert 27 * 3600 / 10 <= iterations <= 27 * 3600 / 5
+    assert seed.optimizer.n_epochs == seed.train.epochs and seed.optimizer.n_epochs_decay == 0
+    # Everything else is the paper preset's.
+    for section in ("spectrogram", "model", "loss", "data"):
+        assert getattr(seed, section) == getattr(paper, section), section
 
 
 def test_unknown_preset_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"demo.*paper.*smoke"):
+    with pytest.raises(ValueError, match=r"demo.*paper.*seed.*smoke"):
         configs.get_preset(FAMILY_IRMAS, "fast")
 
 

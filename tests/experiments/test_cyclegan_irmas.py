@@ -42,9 +42,21 @@ def test_metrics_hold_the_relative_cycle_loss_per_domain_and_split(smoke_run):
     assert json.loads((model_dir / "metrics.json").read_text())["domains"] == metrics["domains"]
     for domain in ("piano", "guitar"):
         for split in ("train", "validation"):
-            value = metrics["domains"][domain][split]["relative_forward_cycle_loss"]
-            assert 0.0 < value < 10.0
+            row = metrics["domains"][domain][split]
+            assert 0.0 < row["relative_forward_cycle_loss"] < 10.0
+            assert 0.0 < row["relative_forward_cycle_loss_linear"] < 10.0
+            assert row["clips"] == 2  # the smoke preset's eval_clips cap
     assert metrics["optimizer_iterations"] == {"generators": 4, "discriminators": 4}
+
+
+def test_seed_order_runs_and_resumes_with_four_optimizers(tmp_path):
+    cfg = configs.apply_overrides(SMOKE, ["train.update_order=seed"])
+    metrics = run(cfg, tmp_path, strategy="default", export=False)
+    # 2 epochs x 2 iterations; each discriminator steps on the real, then the fake batch.
+    expected = {"gen_ab": 4, "gen_ba": 4, "disc_a": 8, "disc_b": 8}
+    assert metrics["optimizer_iterations"] == expected
+    again = run(cfg, tmp_path, strategy="default", export=False)
+    assert again["epochs_this_session"] == 0 and again["optimizer_iterations"] == expected
 
 
 def test_rerun_of_a_finished_run_trains_nothing_more(smoke_run):

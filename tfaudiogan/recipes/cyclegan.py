@@ -21,7 +21,7 @@ from tfaudiogan.configs.cyclegan import CycleGANConfig
 from tfaudiogan.data.pipelines import spectrogram_crops, unaligned_pairs
 from tfaudiogan.export.cyclegan import export_translator
 from tfaudiogan.gans.cyclegan import CycleGAN
-from tfaudiogan.metrics import mean_relative_cycle_loss
+from tfaudiogan.metrics import mean_relative_cycle_losses
 from tfaudiogan.models import cyclegan as networks
 from tfaudiogan.training import driver, plots
 from tfaudiogan.training.callbacks import CycleSamples
@@ -73,15 +73,37 @@ def build_gan(config: CycleGANConfig, steps_per_epoch: int, freq_bins: int) -> C
                    lambda_a=loss.lambda_a, lambda_b=loss.lambda_b,
                    identity_weight=loss.identity_weight, adversarial=loss.adversarial,
                    d_loss_factor=loss.d_loss_factor, pool_size=t.pool_size,
-                   image_shape=(freq_bins, t.crop_frames, config.model.channels), seed=t.seed)
+                   image_shape=(freq_bins, t.crop_frames, config.model.channels), seed=t.seed,
+                   update_order=t.update_order, seed_d_steps=t.seed_d_steps)
 
-    def adam(name):
-        schedule = LinearDecay(opt.learning_rate, steps_per_epoch, opt.n_epochs, opt.n_epochs_decay)
+    def adam(name, steps_per_iteration=1):
+        # The linear decay counts iterations: an optimizer stepping k times per iteration
+        # (a discriminator in the seed order) has k * steps_per_epoch steps per epoch.
+        schedule = LinearDecay(opt.learning_rate, steps_per_epoch * steps_per_iteration,
+                               opt.n_epochs, opt.n_epochs_decay)
         return keras.optimizers.Adam(schedule, beta_1=opt.beta_1, beta_2=opt.beta_2,
                                      epsilon=opt.epsilon, name=name)
 
-    gan.compile(g_optimizer=adam("g_optimizer"), d_optimizer=adam("d_optimizer"))
+    if t.update_order == "seed":  # one Adam per network; CycleGAN.compile copies these two
+        gan.compile(g_optimizer=adam("g_ab_optimizer"),
+                    d_optimizer=adam("d_a_optimizer", t.seed_d_steps))
+    else:
+        gan.compile(g_optimizer=adam("g_optimizer"), d_optimizer=adam("d_optimizer"))
     return gan
+
+
+# metrics.json names of the optimizers' step counters
+_ITERATION_NAMES = {"g_optimizer": "generators", "d_optimizer": "discriminators",
+                    "g_ab_optimizer": "gen_ab", "g_ba_optimizer": "gen_ba",
+                    "d_a_optimizer": "disc_a", "d_b_optimizer": "disc_b"}
+
+
+def optimizer_iterations(gan: CycleGAN) -> dict[str, int]:
+    """Steps taken by each optimizer: ``generators`` / ``discriminators`` in the reference
+    order; ``gen_ab``, ``gen_ba``, ``disc_a``, ``disc_b`` in the seed order (a discriminator
+    steps ``seed_d_steps`` times per iteration)."""
+    return {_ITERATION_NAMES[name]: int(getattr(gan, name).iterations.numpy())
+            for name in gan.optimizer_variables()}
 
 
 def load_domains(config: CycleGANConfig, data_dir, split: str, logger) -> dict[str, np.ndarray]:
@@ -144,16 +166,19 @@ class Translator:
 
 
 def evaluate(translator: Translator, splits: dict[str, dict[str, np.ndarray]],
-             rep: CycleGANSpectrogram, max_clips: int) -> dict:
-    """Mean relative forward-cycle loss per domain and split (metrics/cycle.py definition)."""
+             rep: CycleGANSpectrogram, max_clips: int = 0) -> dict:
+    """Mean relative forward-cycle loss per domain and split (metrics/cycle.py definitions),
+    on the normalised dB image (``relative_forward_cycle_loss``) and on the linear magnitude
+    (``relative_forward_cycle_loss_linear``); ``max_clips`` > 0 scores only the first clips."""
+    views = {"relative_forward_cycle_loss": None,
+             "relative_forward_cycle_loss_linear": rep.denormalise}
     results = {}
     for split, domains in splits.items():
         for (name, waves), first in zip(domains.items(), ("a2b", "b2a")):
             waves = waves[:max_clips] if max_clips else waves
             specs = encode_in_batches(lambda w: rep.encode(w)[0], waves, 8)
-            value = mean_relative_cycle_loss(specs, translator.cycle(first))
-            results.setdefault(name, {})[split] = {"relative_forward_cycle_loss": value,
-                                                   "clips": len(waves)}
+            values = mean_relative_cycle_losses(specs, translator.cycle(first), views)
+            results.setdefault(name, {})[split] = {**values, "clips": len(waves)}
     return results
 
 
@@ -207,13 +232,16 @@ class CycleGANRecipe(Recipe):
         domains = evaluate(translator, data["splits"], rep, t.eval_clips)
         for name, values in domains.items():
             run.logger.info("%s: %s", name, ", ".join(
-                f"{s} {v['relative_forward_cycle_loss']:.4f}" for s, v in values.items()))
+                f"{s} {v['relative_forward_cycle_loss']:.4f} (linear magnitude "
+                f"{v['relative_forward_cycle_loss_linear']:.4f}, {v['clips']} clips)"
+                for s, v in values.items()))
         return {
             "definition": "mean over clips of sum|F(G(x)) - x| / sum|x| on the normalised "
                           "spectrogram of the whole clip (tfaudiogan/metrics/cycle.py)",
+            "definition_linear": "the same ratio on the linear magnitude the normalised "
+                                 "spectrogram encodes, sum||X_cyc| - |X|| / sum|X|",
             "domains": domains,
-            "optimizer_iterations": {"generators": int(model.g_optimizer.iterations.numpy()),
-                                     "discriminators": int(model.d_optimizer.iterations.numpy())},
+            "optimizer_iterations": optimizer_iterations(model),
         }
 
     def export(self, run: Run, model: CycleGAN, data) -> dict:

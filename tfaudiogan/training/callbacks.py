@@ -220,7 +220,9 @@ class RunSummaries(keras.callbacks.Callback):
         every: steps between two points.
     """
 
-    OPTIMIZERS = ("optimizer", "g_optimizer", "d_optimizer")
+    OPTIMIZERS = ("optimizer", "g_optimizer", "d_optimizer",
+                  # CycleGAN's seed update order: one optimizer per network
+                  "g_ab_optimizer", "g_ba_optimizer", "d_a_optimizer", "d_b_optimizer")
 
     def __init__(self, log_dir, config_text: str, every: int):
         super().__init__()
