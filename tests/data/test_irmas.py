@@ -182,7 +182,8 @@ def test_load_irmas_end_to_end(irmas_root, caplog):
     # the same split the loader uses: pia has 6 listed files (one corrupt) -> 4 train + 1
     # validation (one unused); gel has 4 -> shortfall rule 3 train + 1 validation
     listed = irmas.list_irmas(irmas_root, ("pia", "gel"))
-    pia_train, pia_val = irmas.split_train_validation(listed["pia"], 4, 1, seed=0)
+    pia_train, pia_val = irmas.split_train_validation(listed["pia"], 4, 1, seed=0,
+                                                       group=irmas.recording_id)
     corrupt = irmas_root / "pia" / "[pia][cla]9999__1.wav"
     assert corrupt in pia_train  # with seed 0, so the skip path below really runs
     assert train["pia"].shape == (3, 2000) and val["pia"].shape == (1, 2000)
@@ -206,3 +207,79 @@ def test_load_irmas_strict_raises(irmas_root):
 def test_load_irmas_needs_data_dir():
     with pytest.raises(ValueError, match="needs data_dir"):
         data.load("irmas", None, sample_rate=8000, clip_seconds=0.1)
+
+
+@pytest.mark.parametrize("name, recording", [
+    ("008__[cel][nod][cla]0058__2.wav", "0058"),
+    ("[pia][cla]1283__1.wav", "1283"),
+    ("001__[gel][dru][pop_roc]0829__1.wav", "0829"),
+    ("[voi]0003.wav", "0003"),  # no excerpt number: its own recording
+])
+def test_recording_id(name, recording):
+    assert irmas.recording_id(name) == recording
+
+
+def _real_layout_tree(root, recordings):
+    """``IRMAS-TrainingData/pia`` with 44.1 kHz 16-bit stereo excerpts named as the real
+    download (prefixed and plain names; 1-3 excerpts per recording). Every sample of an
+    excerpt of recording number r is (r + 1) / 256, so a decoded clip names its recording."""
+    folder = root / "IRMAS-TrainingData" / "pia"
+    folder.mkdir(parents=True)
+    names = {}
+    for r, excerpts in enumerate(recordings):
+        rid = f"{1283 + r:04d}"
+        stem = (f"{r % 90 + 1:03d}__[pia][nod][cla]{rid}" if r % 3 == 0
+                else f"[pia][{('cla', 'jaz_blu', 'pop_roc')[r % 3]}]{rid}")
+        for k in range(1, excerpts + 1):
+            name = f"{stem}__{k}.wav"
+            level = np.full((4410, 2), (r + 1) / 256.0)
+            sf.write(folder / name, level, SR, subtype="PCM_16")
+            names[name] = rid
+    return folder, names
+
+
+def test_split_keeps_every_recording_in_one_split(tmp_path):
+    sizes = [3, 1, 2, 3, 3, 1, 2, 3] * 5  # 40 recordings, 90 excerpts
+    folder, names = _real_layout_tree(tmp_path, sizes)
+    files = irmas.list_irmas(tmp_path, ("pia",))["pia"]
+    assert len(files) == 90
+
+    def recordings(paths):
+        return {irmas.recording_id(p) for p in paths}
+
+    for seed in range(4):
+        train, val = irmas.split_train_validation(files, 60, 12, seed=seed,
+                                                  group=irmas.recording_id)
+        assert (len(train), len(val)) == (60, 12)  # first fit reaches the requested counts
+        assert not recordings(train) & recordings(val)
+        # all excerpts of a chosen recording come along
+        for chosen in (train, val):
+            for rid in recordings(chosen):
+                assert {p for p in files if names[p.name] == rid} <= set(chosen)
+    # The same counts drawn file by file would split recordings (the leak this prevents).
+    train, val = irmas.split_train_validation(files, 60, 12, seed=0)
+    assert recordings(train) & recordings(val)
+
+
+def test_load_irmas_never_shares_a_recording_between_splits(tmp_path):
+    """Through data.load on the written tree: decode each clip's level back to its recording."""
+    sizes = [3, 1, 2, 3] * 6  # 24 recordings, 54 excerpts; shortfall rule: 50 + 4 of 600 + 50
+    _real_layout_tree(tmp_path, sizes)
+    kw = dict(sample_rate=8000, clip_seconds=0.1, instruments=("pia",), seed=0)
+    got = {split: data.load("irmas", tmp_path, split, **kw)["pia"]
+           for split in ("train", "validation")}
+
+    def recordings(clips):
+        return set(np.round(np.median(clips[:, 100:700], axis=1) * 256).astype(int) - 1)
+
+    assert len(got["validation"]) == 4 and len(got["train"]) == 50
+    assert not recordings(got["train"]) & recordings(got["validation"])
+    assert len(recordings(got["train"]) | recordings(got["validation"])) == 24
+
+
+def test_split_says_when_whole_recordings_cannot_reach_the_counts(tmp_path, caplog):
+    files = [tmp_path / f"[pia][cla]{r:04d}__{k}.wav" for r in range(6) for k in (1, 2, 3)]
+    with caplog.at_level(logging.WARNING):
+        train, val = irmas.split_train_validation(files, 8, 4, seed=0, group=irmas.recording_id)
+    assert (len(train), len(val)) == (6, 3)  # groups of 3 only
+    assert "whole recordings give 6 train + 3 validation files instead of 8 + 4" in caplog.text

@@ -91,7 +91,7 @@ def test_irmas_defaults_and_explicit_options(irmas_root):  # noqa: F811
     # the same clips from the building blocks: listing, split, decoding
     listed = data.list_irmas(irmas_root, ("pia", "gel"))
     for code in ("pia", "gel"):
-        _, val = data.split_train_validation(listed[code], 4, 1, seed=2)
+        _, val = data.split_train_validation(listed[code], 4, 1, seed=2, group=data.recording_id)
         _equal(got[code], data.load_clips(val, 8000, 2000)[0])
 
 

@@ -22,6 +22,7 @@ from tfaudiogan.data.irmas import (
     IrmasTags,
     list_irmas,
     parse_irmas_filename,
+    recording_id,
     split_train_validation,
 )
 from tfaudiogan.data.nsynth import (
@@ -81,6 +82,7 @@ __all__ = [
     "load_two_folders",
     "parse_irmas_filename",
     "piano_like_phrase",
+    "recording_id",
     "spectrogram_crops",
     "split_train_validation",
     "two_timbre_clips",

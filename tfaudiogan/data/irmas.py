@@ -7,6 +7,14 @@ some names start with a numeric prefix ``NNN__``. ``cla`` is both an instrument 
 and a genre (classical), so tags are read by position, never by value: the genre is the
 3rd tag when a drums tag is present, otherwise the 2nd.
 
+``<id>__<k>`` is excerpt ``k`` of recording ``<id>``: the dataset's "6705 excerpts of 3 seconds
+from more than 2000 distinct recordings" are named e.g. ``[cel][cla]0001__1.wav``,
+``[cel][cla]0001__2.wav``, ``[cel][cla]0001__3.wav``, and ``008__[cel][nod][cla]0058__1`` to
+``__3``; mirdata's IRMAS index keys the training files by ``<id>__<k>`` alone, so ``<id>`` is
+unique across the training data and a numeric prefix goes with one ``<id>``. Excerpts of one
+recording overlap in sound (same piece, player, room), so a split must keep them together
+(:func:`recording_id`, ``group=`` of :func:`split_train_validation`).
+
 The dataset may not be redistributed; the user supplies it with ``--data_dir``.
 """
 
@@ -16,7 +24,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +39,7 @@ __all__ = [
     "IrmasTags",
     "list_irmas",
     "parse_irmas_filename",
+    "recording_id",
     "split_train_validation",
 ]
 
@@ -123,6 +132,21 @@ def parse_irmas_filename(name: str | os.PathLike) -> IrmasTags:
     return IrmasTags(instrument, drums, genre, prefix, identifier)
 
 
+def recording_id(name: str | os.PathLike) -> str:
+    """The recording an IRMAS training excerpt comes from: ``<id>`` of ``...<id>__<k>.wav``.
+
+    Examples:
+        ``008__[cel][nod][cla]0058__2.wav`` -> ``"0058"``; ``[pia][cla]1283__1.wav`` ->
+        ``"1283"``; an identifier without ``__<k>`` is its own recording.
+
+    Raises:
+        ValueError: not an IRMAS training file name (see :func:`parse_irmas_filename`).
+    """
+    identifier = parse_irmas_filename(name).identifier
+    head, sep, excerpt = identifier.rpartition("__")
+    return head if sep and head and excerpt.isdigit() else identifier
+
+
 def _training_root(data_dir: Path) -> Path:
     """``data_dir`` itself, or its ``IRMAS-TrainingData`` child when that exists."""
     nested = data_dir / TRAINING_FOLDER
@@ -197,24 +221,45 @@ def _round_half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
+def _take(groups: Sequence[list[Path]], order: Sequence[int], wanted: int,
+          taken: set[int]) -> list[Path]:
+    """Whole groups in ``order`` (first fit): a group joins while it does not overshoot
+    ``wanted``; stops once ``wanted`` files are reached. Marks the groups used in ``taken``."""
+    chosen: list[Path] = []
+    for i in order:
+        if len(chosen) == wanted:
+            break
+        if i not in taken and len(chosen) + len(groups[i]) <= wanted:
+            chosen += groups[i]
+            taken.add(i)
+    return chosen
+
+
 def split_train_validation(
     files: Sequence[str | os.PathLike],
     n_train: int = 600,  # seed 002 section 3: 600 training excerpts per instrument
     n_validation: int = 50,  # seed 002 section 3: 50 validation excerpts per instrument
     seed: int = 0,
     log: logging.Logger = _LOG,
+    group: Callable[[Path], str] | None = None,
 ) -> tuple[list[Path], list[Path]]:
-    """Deterministic, disjoint train/validation split.
+    """Deterministic, disjoint train/validation split that never divides a group.
 
-    The files are sorted, then permuted with ``np.random.default_rng(seed).permutation``.
-    Validation takes the first ``n_validation`` permuted files and training the next
-    ``n_train`` (validation first, so the validation set does not change with ``n_train``);
-    any files beyond ``n_train + n_validation`` are unused.
+    The files are sorted and gathered into groups (``group(path)``, e.g. :func:`recording_id`
+    so all excerpts of one recording land in the same split; None: every file alone). The
+    groups, ordered by their first file, are permuted with
+    ``np.random.default_rng(seed).permutation``. Validation takes whole groups in that order
+    while they fit into ``n_validation`` files (a group that would overshoot is passed over),
+    then training takes the remaining groups in the same order up to ``n_train`` files
+    (validation first, so the validation set does not change with ``n_train``); groups beyond
+    that are unused. Without grouping this is: validation = the first ``n_validation``
+    permuted files, training = the next ``n_train``. With groups the counts can fall short of
+    the request when no remaining group fits (a warning says so).
 
     With fewer files than ``n_train + n_validation`` (``n`` files), the validation share is
     kept: ``n_val = floor(n * n_validation / (n_train + n_validation) + 0.5)``, clamped to
-    ``[1, n - 1]`` when both requested counts are positive and ``n >= 2``; training gets the
-    other ``n - n_val`` files. A warning is logged.
+    ``[1, n - 1]`` when both requested counts are positive and ``n >= 2``; training gets every
+    group validation did not take. A warning is logged.
 
     Args:
         files: paths (any order; duplicates are not removed).
@@ -222,6 +267,7 @@ def split_train_validation(
         n_validation: validation files wanted.
         seed: permutation seed.
         log: logger for the shortfall warning.
+        group: path -> group key; files with one key always share a split.
 
     Returns:
         ``(train, validation)``: two sorted lists of paths.
@@ -237,7 +283,8 @@ def split_train_validation(
     n = len(ordered)
     if n == 0:
         raise ValueError("split_train_validation got no files")
-    if n >= n_train + n_validation:
+    shortfall = n < n_train + n_validation
+    if not shortfall:
         n_val, n_tr = n_validation, n_train
     else:
         n_val = _round_half_up(n * n_validation / (n_train + n_validation))
@@ -248,7 +295,17 @@ def split_train_validation(
             "only %d files for %d train + %d validation; using %d train + %d validation "
             "(same validation share)", n, n_train, n_validation, n_tr, n_val,
         )
-    perm = np.random.default_rng(seed).permutation(n)
-    validation = sorted(ordered[i] for i in perm[:n_val])
-    train = sorted(ordered[i] for i in perm[n_val:n_val + n_tr])
-    return train, validation
+    by_key: dict[object, list[Path]] = {}
+    for i, path in enumerate(ordered):
+        by_key.setdefault(i if group is None else group(path), []).append(path)
+    groups = list(by_key.values())  # in the order of their first (sorted) file
+    order = np.random.default_rng(seed).permutation(len(groups))
+    taken: set[int] = set()
+    validation = _take(groups, order, n_val, taken)
+    train = _take(groups, order, n - len(validation) if shortfall else n_tr, taken)
+    if group is not None and (len(validation), len(train)) != (n_val, n_tr):
+        log.warning(
+            "whole recordings give %d train + %d validation files instead of %d + %d",
+            len(train), len(validation), n_tr, n_val,
+        )
+    return sorted(train), sorted(validation)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tfaudiogan.data.audio_files import list_audio_files, load_clips
-from tfaudiogan.data.irmas import list_irmas, split_train_validation
+from tfaudiogan.data.irmas import list_irmas, recording_id, split_train_validation
 from tfaudiogan.data.synthetic import two_timbre_clips
 
 __all__ = ["NAMES", "SPLITS", "SYNTHETIC_CLIPS", "folder_domains", "load_two_domains"]
@@ -95,7 +95,8 @@ def load_two_domains(
 
     * ``"irmas"``: ``data_dir`` is ``IRMAS-TrainingData`` or its parent. Domains are the
       ``instruments`` codes, in that order. Each instrument's files go through
-      :func:`split_train_validation` (``n_train``, ``n_validation``, ``seed``).
+      :func:`split_train_validation` (``n_train``, ``n_validation``, ``seed``) grouped by
+      :func:`recording_id`, so the excerpts of one recording are all in one split.
     * ``"folders"``: the domains are the sub-folders of ``data_dir`` named by ``instruments``
       (searched recursively); when those names are absent and there are exactly two
       sub-folders, those two, sorted by name. Each domain's files are
@@ -136,9 +137,11 @@ def load_two_domains(
     if data_dir is None:
         raise ValueError(f"dataset '{name}' needs data_dir (the folder holding the audio)")
     data_dir = Path(data_dir)
+    group = None
     if name == "irmas":
         files = list_irmas(data_dir, instruments, log=log)
         counts = {code: (n_train, n_validation) for code in files}
+        group = recording_id  # excerpts <id>__1, <id>__2, ... of one recording stay together
     else:
         files = {d.name: list_audio_files(d) for d in folder_domains(data_dir, instruments)}
         counts = {}
@@ -152,7 +155,7 @@ def load_two_domains(
     out = {}
     for domain, paths in files.items():
         n_tr, n_val = counts[domain]
-        train, validation = split_train_validation(paths, n_tr, n_val, seed, log=log)
+        train, validation = split_train_validation(paths, n_tr, n_val, seed, log=log, group=group)
         chosen = train if split == "train" else validation
         if not chosen:
             raise ValueError(
