@@ -99,9 +99,11 @@ class DataConfig:
 class EvalConfig:
     """metrics.json: inception score, nearest-neighbour distances, real-data calibration."""
 
-    # A trained SC09 classifier (.keras from `python -m tfaudiogan.experiments.sc09_classifier`);
-    # "" = none: metrics.json then says the inception score was not computed. Relative paths
-    # are tried against the working directory, then the run directory.
+    # The SC09 classifier: a .keras file from `python -m tfaudiogan.experiments.sc09_classifier`,
+    # or the released TF1 classifier [W 6.1] as its checkpoint prefix (.../best_acc-103005) or
+    # its directory, imported by models.classifiers.import_tf1_sc09_classifier (IS values then
+    # comparable with the paper's); "" = none: metrics.json says the inception score was not
+    # computed. Relative paths are tried against the working directory, then the run directory.
     classifier_path: str = ""
     inception_n: int = 50000  # [W 6.1] 50,000 generated clips (score.py default)
     inception_splits: int = 10  # [W 6.1] k = 10

@@ -4,7 +4,8 @@
     python -m tfaudiogan.experiments.wavegan_sc09 --data_dir sc09         # the paper setup
 
 Score the samples with a classifier trained by ``tfaudiogan.experiments.sc09_classifier``
-(``--set eval.classifier_path=...``). See experiments/wavegan_sc09.md for the published numbers
+(``--set eval.classifier_path=.../classifier.keras``) or with the paper's released TF1
+classifier (``--set eval.classifier_path=.../best_acc-103005``, imported on the fly). See experiments/wavegan_sc09.md for the published numbers
 and what this code measured.
 """
 

@@ -17,6 +17,11 @@ list of the released checkpoint. Batch norm uses the TF1 ``tf.layers`` defaults 
 (:func:`tfaudiogan.metrics.inception.classifier_probs`). The reference trains it with plain
 SGD at lr 1e-4, batch 64.
 
+:func:`import_tf1_sc09_classifier` loads the released TF1 checkpoint (``best_acc-103005``)
+into this model. The architecture matches the reference's ``model()`` one to one (same layers,
+order, shapes, batch-norm axes and epsilon, flatten order), so no weight needs a transpose;
+the tests check the imported logits against a raw-TF computation of the reference graph.
+
 The log-mel transform and its matrix live in :mod:`tfaudiogan.audio.log_mel`
 (:func:`~tfaudiogan.audio.log_mel.log_mel_features`, also the nearest-neighbour metrics' features
 with ``fft_length=2048``); :class:`LogMelSpectrogram` is the Keras layer that calls it.
@@ -40,7 +45,7 @@ from tfaudiogan.audio.log_mel import (
     mel_matrix,
 )
 
-__all__ = ["LogMelSpectrogram", "sc09_classifier"]
+__all__ = ["LogMelSpectrogram", "import_tf1_sc09_classifier", "sc09_classifier"]
 
 SLICE_LEN = 16384  # eval/inception/train.py (reference/wavegan.md 6.1)
 BN_MOMENTUM = 0.99  # tf.layers.batch_normalization default
@@ -151,3 +156,126 @@ def sc09_classifier(
     x = _bn("bn_flat", bn_momentum)(x)
     logits = keras.layers.Dense(n_classes, name="logits")(x)
     return keras.Model(waves, logits, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The released TF1 classifier (eval/inception/train.py; checkpoint `best_acc-103005`)
+# ---------------------------------------------------------------------------------------------
+
+#: Keras layer of :func:`sc09_classifier` -> its TF1 ``tf.layers`` scope under ``classifier/``.
+#: ``model()`` in the reference creates, in order, ``batch_normalization`` (input, mel axis),
+#: ``conv2d``, then ``batch_normalization_i`` + ``conv2d_i`` for blocks 1..3, then
+#: ``batch_normalization_4`` (flattened 8*8*128) and ``dense`` (the logits).
+TF1_SCOPES = {
+    "bn_input": "batch_normalization",
+    "conv_0": "conv2d",
+    "bn_1": "batch_normalization_1",
+    "conv_1": "conv2d_1",
+    "bn_2": "batch_normalization_2",
+    "conv_2": "conv2d_2",
+    "bn_3": "batch_normalization_3",
+    "conv_3": "conv2d_3",
+    "bn_flat": "batch_normalization_4",
+    "logits": "dense",
+}
+#: Keras weight order of each layer type, as TF1 variable leaf names.
+_TF1_LEAVES = {
+    keras.layers.BatchNormalization: ("gamma", "beta", "moving_mean", "moving_variance"),
+    keras.layers.Conv2D: ("kernel", "bias"),
+    keras.layers.Dense: ("kernel", "bias"),
+}
+
+
+def tf1_checkpoint_prefix(path) -> str | None:
+    """The TF1 checkpoint prefix that ``path`` names, or None.
+
+    ``path`` may be the prefix itself (``.../best_acc-103005``, beside its ``.index`` and
+    ``.data-*`` files) or a directory holding one (its ``checkpoint`` file's latest entry, else
+    the only ``*.index`` file in it).
+    """
+    import os
+
+    path = os.fspath(path)
+    if os.path.isfile(path + ".index"):
+        return path
+    if os.path.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if latest is not None:
+            return latest
+        found = sorted(f[: -len(".index")] for f in os.listdir(path) if f.endswith(".index"))
+        if len(found) == 1:
+            return os.path.join(path, found[0])
+    return None
+
+
+def tf1_variable_map(scope: str = "classifier") -> dict[str, str]:
+    """``{"keras_layer/leaf": "TF1 variable name"}`` for every weight of the paper-size
+    :func:`sc09_classifier` (four blocks)."""
+    out = {}
+    for layer, tf1 in TF1_SCOPES.items():
+        kind = keras.layers.BatchNormalization if layer.startswith("bn") else keras.layers.Dense
+        for leaf in _TF1_LEAVES[kind]:
+            out[f"{layer}/{leaf}"] = f"{scope}/{tf1}/{leaf}"
+    return out
+
+
+def import_tf1_sc09_classifier(checkpoint_prefix, scope: str = "classifier") -> keras.Model:
+    """The released TF1 SC09 classifier as a Keras :func:`sc09_classifier`.
+
+    Reads the checkpoint with ``tf.train.load_checkpoint`` (no graph, no ``infer.meta``
+    needed: the architecture is :func:`sc09_classifier`, which is the reference's ``model()``
+    layer for layer). TF1 ``tf.layers`` and Keras store every weight in the same layout (conv
+    kernels ``[5, 5, in, out]``, dense ``[in, out]``; ``tf.reshape`` of NHWC ``[b, 8, 8, 128]``
+    flattens in the order of Keras ``Flatten``), so each variable is copied without transpose;
+    the shapes are still checked one by one. ``global_step`` and any optimizer slots are
+    ignored. The filter count and the number of classes are read from the checkpoint.
+
+    Args:
+        checkpoint_prefix: the prefix (``.../best_acc-103005``) or a directory holding it.
+        scope: the variable scope of the network (``classifier`` in the reference).
+
+    Returns:
+        A ``keras.Model`` waveform ``[batch, 16384]`` -> logits ``[batch, n_classes]`` with
+        the checkpoint's weights (use ``training=False``: batch norm's moving statistics).
+
+    Raises:
+        FileNotFoundError: no TF1 checkpoint at ``checkpoint_prefix``.
+        ValueError: variables missing from the checkpoint, or shapes that do not fit; the
+            message names every one.
+    """
+    prefix = tf1_checkpoint_prefix(checkpoint_prefix)
+    if prefix is None:
+        raise FileNotFoundError(
+            f"no TF1 checkpoint at '{checkpoint_prefix}' (expected the prefix of "
+            "'<prefix>.index' + '<prefix>.data-*', e.g. .../best_acc-103005, or its directory)")
+    reader = tf.train.load_checkpoint(prefix)
+    shapes = reader.get_variable_to_shape_map()
+    wanted = tf1_variable_map(scope)
+    missing = sorted(v for v in wanted.values() if v not in shapes)
+    if missing:
+        have = sorted(k for k in shapes if k.startswith(scope + "/"))
+        raise ValueError(
+            f"TF1 checkpoint '{prefix}' lacks the SC09 classifier variables {missing} "
+            f"(it has {have[:12]}{' ...' if len(have) > 12 else ''}); expected the "
+            "variables of eval/inception/train.py's model() under scope "
+            f"'{scope}/' (reference/wavegan.md 6.1)")
+    kernel = shapes[f"{scope}/conv2d/kernel"]
+    filters, kernel_size = int(kernel[-1]), int(kernel[0])
+    n_classes = int(shapes[f"{scope}/dense/bias"][0])
+    model = sc09_classifier(n_classes=n_classes, filters=filters, kernel_size=kernel_size)
+    mismatched, values = [], {}
+    for key, name in wanted.items():
+        layer_name, leaf = key.split("/")
+        layer = model.get_layer(layer_name)
+        index = _TF1_LEAVES[type(layer)].index(leaf)
+        expected = tuple(layer.weights[index].shape)
+        got = tuple(int(s) for s in shapes[name])
+        if got != expected:
+            mismatched.append(f"{name}: checkpoint {got}, Keras {layer_name} {leaf} {expected}")
+        values.setdefault(layer_name, [None] * len(layer.weights))[index] = name
+    if mismatched:
+        raise ValueError(f"TF1 checkpoint '{prefix}' does not fit the SC09 classifier: "
+                         + "; ".join(mismatched))
+    for layer_name, names in values.items():
+        model.get_layer(layer_name).set_weights([reader.get_tensor(n) for n in names])
+    return model

@@ -8,7 +8,9 @@
 * The calibration rows: the same classifier's inception score on the real training clips
   (the paper's 9.18 +- 0.04 on all 18,620 SC09 train clips) and |D|self of real clips.
 
-Without a classifier file the inception scores are reported as not computed, with the reason
+The classifier is a ``.keras`` file trained by ``tfaudiogan.experiments.sc09_classifier`` or the
+released TF1 classifier (``eval.classifier_path=<dir>/best_acc-103005``), imported on the fly.
+Without a classifier the inception scores are reported as not computed, with the reason
 and the command that trains one; no number is made up.
 """
 
@@ -23,6 +25,7 @@ import numpy as np
 from tfaudiogan.export.generator import INT16_SCALE, generator_function, to_int16
 from tfaudiogan.metrics.inception import classifier_probs, inception_score
 from tfaudiogan.metrics.nearest_neighbour import nearest_neighbour_distances, similarity_features
+from tfaudiogan.models.classifiers import tf1_checkpoint_prefix
 
 CLASSIFIER_COMMAND = "python -m tfaudiogan.experiments.sc09_classifier"
 
@@ -66,14 +69,35 @@ def as_16_bit(waves) -> np.ndarray:
 
 
 def resolve_classifier(path: str, model_dir) -> Path | None:
-    """The classifier file: `path` as given (absolute or from the working directory), else
-    relative to the run directory; None if neither exists or `path` is empty."""
+    """The classifier: `path` as given (absolute or from the working directory), else relative
+    to the run directory; None if neither exists or `path` is empty.
+
+    `path` is a Keras classifier file (``classifier.keras`` from
+    ``tfaudiogan.experiments.sc09_classifier``) or the released TF1 classifier: its checkpoint
+    prefix (``.../best_acc-103005``, beside ``.index`` / ``.data-*``) or the directory holding
+    it (see :func:`load_classifier`).
+    """
     if not path:
         return None
     for candidate in (Path(path), Path(model_dir) / path):
         if candidate.is_file():
             return candidate
+        prefix = tf1_checkpoint_prefix(candidate)
+        if prefix is not None:
+            return Path(prefix)
     return None
+
+
+def load_classifier(path) -> keras.Model:
+    """A classifier from :func:`resolve_classifier`'s path: a ``.keras`` file is loaded, a TF1
+    checkpoint (the released ``best_acc-103005``) is imported with
+    :func:`tfaudiogan.models.classifiers.import_tf1_sc09_classifier`."""
+    from tfaudiogan.models import classifiers  # registers LogMelSpectrogram
+
+    prefix = tf1_checkpoint_prefix(path)
+    if prefix is not None and not Path(path).is_file():
+        return classifiers.import_tf1_sc09_classifier(prefix)
+    return keras.saving.load_model(path, compile=False)
 
 
 def _multiple(n: int, splits: int) -> int:
@@ -109,14 +133,14 @@ def evaluate_generator(synth: Synthesizer, train_waves: np.ndarray, config, mode
                   f"classifier file '{e.classifier_path}' not found")
         note = {"status": "not computed",
                 "reason": f"{reason}; train one with `{CLASSIFIER_COMMAND}` and pass "
-                          "--set eval.classifier_path=<its run dir>/classifier.keras"}
+                          "--set eval.classifier_path=<its run dir>/classifier.keras, or pass "
+                          "the released TF1 classifier's checkpoint prefix "
+                          "(.../best_acc-103005)"}
         out["inception_score"] = note
         calibration = {"inception_score": note}
         logger.info("inception score not computed: %s", reason)
     else:
-        import tfaudiogan.models.classifiers  # noqa: F401 (registers LogMelSpectrogram)
-
-        classifier = keras.saving.load_model(path, compile=False)
+        classifier = load_classifier(path)
         n = _multiple(e.inception_n, splits)
         probs = np.concatenate([classifier_probs(classifier, as_16_bit(chunk), e.batch_size)
                                 for chunk in synth.chunks(n, seed + 1)])
