@@ -110,6 +110,19 @@ class EvalConfig:
     nearest_n: int = 1000  # [W 6.1] 1k generated clips for |D|self and |D|train
     real_inception_n: int = 0  # real-data calibration clips (0 = the whole train set [W 6.1])
     batch_size: int = 100  # [W 6.1] score.py generates / classifies 100 at a time
+    # [W 4.2] model selection as the reference: its `incept` mode scores every checkpoint with
+    # the SC09 classifier and keeps the one with the best inception score as `best_score`
+    # (train_wavegan.py l.500-502, ISSUE #61). "best_inception" scores the generator every
+    # `select_every` epochs with `select_n` clips, keeps the best generator weights
+    # (best_inception/generator.weights.h5 + .json) and ends the run with those (the
+    # final scores, generators/generator.keras and the export); it needs a classifier and
+    # falls back to "last" (with the reason in metrics.json) without one. "last": the final
+    # weights are scored and exported (this project's behaviour before issue 10).
+    checkpoint_selection: str = "best_inception"
+    # [chosen] the reference checkpoints every 300 s, ~170 G steps at its ~200k steps in 4 days
+    # [W 4.2]; 3 epochs of SC09 (58 G steps each) come closest.
+    select_every: int = 3
+    select_n: int = 5000  # [W 6.1] incept mode scores 5,000 generated clips
 
 
 @dataclass(frozen=True)
@@ -171,7 +184,7 @@ def _gan_demo(config: WaveGANConfig) -> WaveGANConfig:
         optimizer=replace(config.optimizer, learning_rate=2e-4),
         data=replace(config.data, dataset="synthetic", synthetic_per_class=32),
         eval=replace(config.eval, classifier_path=DEMO_CLASSIFIER, inception_n=500,
-                     nearest_n=100, real_inception_n=320),
+                     nearest_n=100, real_inception_n=320, select_every=5, select_n=200),
         train=replace(config.train, batch_size=16, epochs=30, steps_per_epoch=20,
                       sample_clips=4, sample_every=3),
     )
@@ -185,7 +198,7 @@ def _gan_smoke(config: WaveGANConfig) -> WaveGANConfig:
         loss=replace(config.loss, d_updates=2),
         data=replace(config.data, dataset="synthetic", synthetic_per_class=2),
         eval=replace(config.eval, classifier_path="", inception_n=20, nearest_n=10,
-                     real_inception_n=10, batch_size=10),
+                     real_inception_n=10, batch_size=10, select_every=1, select_n=20),
         train=replace(config.train, batch_size=4, epochs=2, steps_per_epoch=2, sample_clips=2,
                       sample_every=1, keep_checkpoints=2),
     )

@@ -109,6 +109,16 @@ def _score(probs: np.ndarray, splits: int) -> dict:
     return {"mean": round(mean, 4), "std": round(std, 4), "n": len(probs), "splits": splits}
 
 
+def generated_inception(synth: Synthesizer, classifier, n: int, splits: int, seed: int,
+                        batch_size: int) -> dict:
+    """Inception score of ``n`` generated clips (z from ``seed``, quantised to 16 bits as the
+    paper's WAV files): ``{"mean", "std", "n", "splits"}``."""
+    n = _multiple(n, splits)
+    probs = np.concatenate([classifier_probs(classifier, as_16_bit(chunk), batch_size)
+                            for chunk in synth.chunks(n, seed)])
+    return _score(probs, splits)
+
+
 def evaluate_generator(synth: Synthesizer, train_waves: np.ndarray, config, model_dir,
                        logger) -> dict:
     """Inception score, |D|self, |D|train and the real-data calibration rows.
@@ -142,9 +152,9 @@ def evaluate_generator(synth: Synthesizer, train_waves: np.ndarray, config, mode
     else:
         classifier = load_classifier(path)
         n = _multiple(e.inception_n, splits)
-        probs = np.concatenate([classifier_probs(classifier, as_16_bit(chunk), e.batch_size)
-                                for chunk in synth.chunks(n, seed + 1)])
-        out["inception_score"] = {**_score(probs, splits), "classifier": str(path)}
+        out["inception_score"] = {**generated_inception(synth, classifier, n, splits, seed + 1,
+                                                        e.batch_size),
+                                  "classifier": str(path)}
         real_n = _multiple(e.real_inception_n or len(train_waves), splits)
         real = train_waves[np.random.default_rng(seed + 3).permutation(len(train_waves))[:real_n]]
         real_probs = classifier_probs(classifier, real, e.batch_size)

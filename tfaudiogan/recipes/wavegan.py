@@ -28,12 +28,22 @@ from tfaudiogan.export.generator import export_generator, moments_path
 from tfaudiogan.gans.wavegan import WaveGAN, training_batches
 from tfaudiogan.models import specgan as specgan_networks
 from tfaudiogan.models import wavegan as wavegan_networks
-from tfaudiogan.recipes.sc09_eval import Synthesizer, evaluate_generator
+from tfaudiogan.recipes.sc09_eval import (
+    Synthesizer,
+    evaluate_generator,
+    generated_inception,
+    load_classifier,
+    resolve_classifier,
+)
 from tfaudiogan.training import driver, run_dir
+from tfaudiogan.training.best_checkpoint import BestCheckpoint, read_state
 from tfaudiogan.training.generated_samples import GeneratedSamples
 from tfaudiogan.training.recipe import Recipe, Run
 
 DATASETS = ("sc09", "folder", "synthetic")
+SELECTIONS = ("best_inception", "last")  # eval.checkpoint_selection
+#: The generator weights with the best inception score so far (eval.checkpoint_selection).
+BEST_GENERATOR = "best_inception/generator.weights.h5"  # reference: incept/best_score
 
 
 def build_networks(config: WaveGANConfig) -> tuple[keras.Model, keras.Model]:
@@ -204,13 +214,80 @@ class WaveGANRecipe(Recipe):
         return (f"{steps} G steps (batch {t.batch_size}, {run.config.loss.d_updates} D updates "
                 f"each, {run.strategy.num_replicas_in_sync} replica(s))")
 
+    def selection(self, run: Run) -> tuple[str, str | None, Path | None]:
+        """``(mode, reason for falling back to "last" or None, classifier path)`` of
+        ``eval.checkpoint_selection``."""
+        e = run.config.eval
+        if e.checkpoint_selection not in SELECTIONS:
+            raise ValueError(f"unknown eval.checkpoint_selection '{e.checkpoint_selection}'; "
+                             f"use one of {', '.join(SELECTIONS)}")
+        if e.checkpoint_selection == "last":
+            return "last", None, None
+        path = resolve_classifier(e.classifier_path, run.model_dir)
+        if path is None:
+            reason = ("no classifier configured (eval.classifier_path is empty)"
+                      if not e.classifier_path else
+                      f"classifier '{e.classifier_path}' not found")
+            return "last", f"best_inception needs a classifier: {reason}", None
+        return "best_inception", None, path
+
     def callbacks(self, run: Run, model: WaveGAN, data) -> list:
-        config, t = run.config, run.config.train
+        config, t, e = run.config, run.config.train, run.config.eval
         z_fixed = np.random.default_rng(t.seed).uniform(
             -1, 1, (t.sample_clips, config.model.latent_dim)).astype(np.float32)
-        return [GeneratedSamples(run.samples_dir, synthesizer(model, config, data["rep"]),
-                                 z_fixed, config.data.sample_rate,
-                                 every=t.sample_every, tensorboard_dir=run.tensorboard_dir)]
+        synth = synthesizer(model, config, data["rep"])
+        callbacks = [GeneratedSamples(run.samples_dir, synth, z_fixed, config.data.sample_rate,
+                                      every=t.sample_every, tensorboard_dir=run.tensorboard_dir)]
+        mode, reason, path = self.selection(run)
+        if mode == "best_inception":
+            classifier = load_classifier(path)
+            run.logger.info("checkpoint selection: best inception score (%d clips every %d "
+                            "epochs, classifier %s)", e.select_n, e.select_every, path)
+            callbacks.append(BestCheckpoint(
+                lambda: generated_inception(synth, classifier, e.select_n, e.inception_splits,
+                                            t.seed + 5, e.batch_size),
+                model.generator, run.model_dir / BEST_GENERATOR, every=e.select_every,
+                last_epoch=t.epochs, step=lambda: int(model.g_optimizer.iterations.numpy()),
+                logger=run.logger))
+        else:
+            run.logger.info("checkpoint selection: the last weights%s",
+                            f" ({reason})" if reason else "")
+        return callbacks
+
+    def trained_model(self, run: Run, data, last) -> WaveGAN:
+        """The trained GAN; with ``best_inception`` selection its generator holds the kept
+        best-scoring weights (the reference's ``best_score`` checkpoint)."""
+        model = last.model
+        best = run.model_dir / BEST_GENERATOR
+        if self.selection(run)[0] == "best_inception" and best.is_file():
+            state = read_state(best)["best"]
+            model.generator.load_weights(best)
+            run.logger.info("generator: the best inception score's weights (epoch %d, G step "
+                            "%d, IS %.4f)", state["epoch"], state["step"],
+                            state["score"]["mean"])
+        return model
+
+    def selection_report(self, run: Run) -> dict:
+        """metrics.json's ``checkpoint_selection``: the mode and, for best_inception, which
+        epoch / G step was kept and its selection-time inception score."""
+        e = run.config.eval
+        mode, reason, _ = self.selection(run)
+        if mode == "last":
+            report = {"mode": "last"}
+            if reason:
+                report.update(requested=e.checkpoint_selection, reason=reason)
+            return report
+        state = read_state(run.model_dir / BEST_GENERATOR)
+        best = state["best"]
+        if best is None:
+            return {"mode": "last", "requested": "best_inception",
+                    "reason": "no epoch was scored"}
+        return {"mode": "best_inception", "epoch": best["epoch"], "generator_step": best["step"],
+                "selection_inception_score": best["score"], "weights": BEST_GENERATOR,
+                "select_every_epochs": e.select_every, "select_n": e.select_n,
+                "scores": [{"epoch": s["epoch"], "generator_step": s["step"],
+                            "mean": s["score"]["mean"], "std": s["score"]["std"]}
+                           for s in state["scores"]]}
 
     def save(self, run: Run, model: WaveGAN) -> None:
         (run.model_dir / "generators").mkdir(exist_ok=True)
@@ -221,6 +298,7 @@ class WaveGANRecipe(Recipe):
         synth = synthesizer(model, run.config, data["rep"])
         return {
             "family": run.config.model.kind,
+            "checkpoint_selection": self.selection_report(run),
             "optimizer_iterations": {"generator": int(model.g_optimizer.iterations.numpy()),
                                      "discriminator": int(model.d_optimizer.iterations.numpy())},
             **evaluate_generator(synth, data["waves"], run.config, run.model_dir, run.logger),
