@@ -5,6 +5,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from tests.models.test_tf1_classifier_import import _tf1_weights, _write_tf1_checkpoint
 from tfaudiogan import configs
@@ -41,3 +42,42 @@ def test_eval_classifier_path_accepts_a_tf1_checkpoint_prefix(tmp_path, rng):
     clips = np.concatenate(list(synth.chunks(20, cfg.train.seed + 1)))
     probs = classifier_probs(classifier, sc09_eval.as_16_bit(clips), 10)
     assert abs(inception_score(probs, 10)[0] - score["mean"]) < 1e-3
+
+
+def test_real_test_split_rows_and_the_normalised_distances(tmp_path):
+    cfg = configs.get_preset(FAMILY_WAVEGAN, "smoke")
+    keras.utils.set_random_seed(0)
+    synth = sc09_eval.Synthesizer(networks.generator(dim=2), 100, batch_size=10)
+    rng = np.random.default_rng(0)
+    train = rng.uniform(-0.5, 0.5, (12, 16384)).astype("float32")
+    test = rng.uniform(-0.5, 0.5, (6, 16384)).astype("float32")
+    metrics = sc09_eval.evaluate_generator(synth, train, cfg, tmp_path, logging.getLogger("t"),
+                                           test, "unused")
+    row = metrics["real_data_calibration"]["test"]
+    assert row["n"] == 6 and row["inception_score"]["status"] == "not computed"
+    nn = row["nearest_neighbour"]
+    assert nn["n"] == 6 and nn["d_self"] > 0 and nn["d_train"] > 0
+    norm = metrics["nearest_neighbour"]["normalised_by_real_test"]
+    assert norm["divisor"] == nn["d_train"] and norm["real_test_d_train"] == 1.0
+    raw = metrics["nearest_neighbour"]
+    assert norm["d_self"] == pytest.approx(raw["d_self"] / nn["d_train"], abs=1e-4)
+    assert norm["d_train"] == pytest.approx(raw["d_train"] / nn["d_train"], abs=1e-4)
+    assert norm["real_test_d_self"] == pytest.approx(nn["d_self"] / nn["d_train"], abs=1e-4)
+    without = sc09_eval.evaluate_generator(synth, train, cfg, tmp_path, logging.getLogger("t"),
+                                           None, "dataset 'folder' has no test split")
+    assert without["real_data_calibration"]["test"] == {
+        "status": "not computed", "reason": "dataset 'folder' has no test split"}
+    assert "normalised_by_real_test" not in without["nearest_neighbour"]
+
+
+def test_synthetic_test_clips_are_not_the_training_clips():
+    from tfaudiogan.recipes.wavegan import load_test_waves, load_training_waves
+
+    cfg = configs.get_preset(FAMILY_WAVEGAN, "smoke")
+    log = logging.getLogger("t")
+    train = load_training_waves(cfg, None, log)
+    test, note = load_test_waves(cfg, None, log)
+    assert "synthetic" in note and test.shape[1] == 16384 and len(test) >= 10
+    assert not any(np.array_equal(t, r) for t in test for r in train)
+    off = configs.apply_overrides(cfg, ["eval.test_calibration=false"])
+    assert load_test_waves(off, None, log) == (None, "eval.test_calibration is off")

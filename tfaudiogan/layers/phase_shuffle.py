@@ -72,8 +72,9 @@ class PhaseShuffle(keras.layers.Layer):
         seed: integer seed of the layer's ``keras.random.SeedGenerator`` (None: random).
         **kwargs: standard ``keras.layers.Layer`` arguments (``name``, ``dtype``...).
 
-    Input shape: ``[batch, time, channels]`` with ``time > rad`` (reflection needs it).
-    Output shape: the same.
+    Input shape: ``[batch, time, channels]`` with ``time > rad`` (reflection needs it), or
+    ``[batch, time, ..., channels]`` (e.g. SpecGAN's ``[batch, time, freq, channels]`` feature
+    maps), shifted along axis 1 only. Output shape: the same.
     """
 
     def __init__(self, rad: int = 2, seed: int | None = None, **kwargs):
@@ -83,7 +84,7 @@ class PhaseShuffle(keras.layers.Layer):
         self.rad = int(rad)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name=f"{self.name}_seed")
-        self.input_spec = keras.layers.InputSpec(ndim=3)
+        self.input_spec = keras.layers.InputSpec(min_ndim=3)
 
     def build(self, input_shape):
         length = input_shape[1]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keras
 
+from tfaudiogan.layers.phase_shuffle import PhaseShuffle
 from tfaudiogan.models.wavegan import maybe_batchnorm
 
 # Reference specgan.py: 5x5 kernels, stride 2, projection to a 4x4 map, LReLU slope 0.2.
@@ -97,7 +98,8 @@ def generator(dim: int = 64, channels: int = 1, latent_dim: int = 100,
 
 
 def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SIZE,
-                  batchnorm: bool = False, name: str = "specgan_discriminator") -> keras.Model:
+                  batchnorm: bool = False, phaseshuffle_rad: int = 0, seed: int | None = None,
+                  name: str = "specgan_discriminator") -> keras.Model:
     """Reference ``SpecGANDiscriminator`` (reference/wavegan.md 5.4), the mirror of the generator.
 
     Layers (shapes ``[height, width, channels]``)::
@@ -105,6 +107,12 @@ def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SI
         downconv_0     5x5 stride-2 'same' conv to d -> LReLU(0.2)          [64, 64, d]
         downconv_1..4  to 2d, 4d, 8d, 16d -> [BN] -> LReLU(0.2)             [4, 4, 16d]
         output         Flatten (16 * 16d) -> Dense(1), linear (WGAN critic)
+
+    ``phaseshuffle_rad`` > 0 adds the paper's "SpecGAN + phase shuffle" ablation (Table 1,
+    n = 1; reference/wavegan.md 6.2), which the public SpecGAN code does not have (5.4): a
+    ``PhaseShuffle`` along the time axis (axis 1, in frames of that layer) after the LReLU of
+    downconv_0..3, as in the WaveGAN discriminator. Where exactly the paper applied it to 2-D
+    feature maps is not documented; this placement is our choice.
 
     The reference runs its discriminator batch norm in training mode: call
     ``D(x, training=True)`` in a training loop.
@@ -114,12 +122,18 @@ def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SI
         channels: input image channels.
         kernel_size: kernel side (reference 5).
         batchnorm: batch norm after every conv except the first.
+        phaseshuffle_rad: phase shuffle radius along time (0: none, the public SpecGAN).
+        seed: base seed of the phase-shuffle layers (layer ``i`` uses ``seed + i``).
         name: model name.
 
     Returns:
         ``keras.Model``: ``[batch, 128, 128, channels]`` -> logits ``[batch, 1]``.
     """
     _check_int(dim=dim, channels=channels, kernel_size=kernel_size)
+    if isinstance(phaseshuffle_rad, bool) or int(phaseshuffle_rad) != phaseshuffle_rad \
+            or phaseshuffle_rad < 0:
+        raise ValueError(f"phaseshuffle_rad must be a non-negative integer, got "
+                         f"{phaseshuffle_rad!r}")
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, channels), name="spectrogram")
     x = inputs
     for i, mult in enumerate((1, 2, 4, 8, 16)):
@@ -128,6 +142,9 @@ def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SI
                                 name=f"downconv_{i}")(x)
         x = maybe_batchnorm(x, batchnorm and i > 0, f"downconv_{i}")  # no BN on the first layer
         x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"downconv_{i}_lrelu")(x)
+        if i < 4 and phaseshuffle_rad > 0:
+            x = PhaseShuffle(phaseshuffle_rad, seed=None if seed is None else seed + i,
+                             name=f"downconv_{i}_phaseshuffle")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     logits = keras.layers.Dense(1, kernel_initializer=_kernel_init(), bias_initializer="zeros",
                                 name="output")(x)

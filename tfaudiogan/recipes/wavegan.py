@@ -58,12 +58,12 @@ def build_networks(config: WaveGANConfig) -> tuple[keras.Model, keras.Model]:
             seed=config.train.seed + 100, name="discriminator")
         return g, d
     if m.kind == "specgan":
-        if m.phaseshuffle_rad:
-            raise ValueError("phase shuffle is not part of the public SpecGAN (reference 5.4); "
-                             "set model.phaseshuffle_rad=0")
+        # phase shuffle: the paper's "SpecGAN + phase shuffle" ablation (not in the public
+        # SpecGAN, reference 5.4; 0 = the public model); along time, after layers 0-3.
         g = specgan_networks.generator(m.dim, m.channels, m.latent_dim, m.kernel_size,
                                        m.upsample, m.batchnorm, name="generator")
         d = specgan_networks.discriminator(m.dim, m.channels, m.kernel_size, m.batchnorm,
+                                           m.phaseshuffle_rad, seed=config.train.seed + 100,
                                            name="discriminator")
         return g, d
     raise ValueError(f"unknown model.kind '{m.kind}'; use 'wavegan' or 'specgan'")
@@ -128,6 +128,33 @@ def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
         logger.info("note: %d clips < batch x d_updates = %d; examples repeat within a step",
                     len(waves), batch)
     return np.asarray(waves, np.float32)
+
+
+def load_test_waves(config: WaveGANConfig, data_dir, logger) -> tuple[np.ndarray | None, str]:
+    """Held-out real clips for the paper's "Real (test)" calibration row [W 6.2]:
+    ``(float32 [m, slice_len] or None, note)``.
+
+    SC09: its test split, read like the training clips; synthetic digits: other clips of the
+    same generator (seed + 1, a quarter as many per digit); a folder of audio has no split.
+    """
+    d, slice_len = config.data, config.model.slice_len
+    if not config.eval.test_calibration:
+        return None, "eval.test_calibration is off"
+    if d.dataset == "synthetic":
+        waves, _ = data.load("synthetic_digits", n_per_class=max(2, d.synthetic_per_class // 4),
+                             sample_rate=d.sample_rate, slice_len=slice_len,
+                             seed=config.train.seed + 1)
+        return np.asarray(waves, np.float32), "built-in synthetic digits (other seed)"
+    if d.dataset != "sc09" or data_dir is None:
+        return None, f"dataset '{d.dataset}' has no test split"
+    try:
+        waves, _ = data.load("sc09", data_dir, "test", sample_rate=d.sample_rate,
+                             slice_len=slice_len, normalize=d.normalize, strict=d.strict,
+                             log=logger)
+    except (FileNotFoundError, ValueError) as error:
+        logger.info("no real test-split calibration: %s", error)
+        return None, f"SC09 test split not readable: {error}"
+    return np.asarray(waves, np.float32), "SC09 test split"
 
 
 def spectrogram_frontend(config: WaveGANConfig, model_dir) -> SpecGANSpectrogram:
@@ -301,7 +328,8 @@ class WaveGANRecipe(Recipe):
             "checkpoint_selection": self.selection_report(run),
             "optimizer_iterations": {"generator": int(model.g_optimizer.iterations.numpy()),
                                      "discriminator": int(model.d_optimizer.iterations.numpy())},
-            **evaluate_generator(synth, data["waves"], run.config, run.model_dir, run.logger),
+            **evaluate_generator(synth, data["waves"], run.config, run.model_dir, run.logger,
+                                 *load_test_waves(run.config, run.data_dir, run.logger)),
         }
 
     def export(self, run: Run, model: WaveGAN, data) -> dict:
