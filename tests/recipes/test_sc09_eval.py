@@ -52,9 +52,9 @@ def test_real_test_split_rows_and_the_normalised_distances(tmp_path):
     train = rng.uniform(-0.5, 0.5, (12, 16384)).astype("float32")
     test = rng.uniform(-0.5, 0.5, (6, 16384)).astype("float32")
     metrics = sc09_eval.evaluate_generator(synth, train, cfg, tmp_path, logging.getLogger("t"),
-                                           test, "unused")
+                                           test, "SC09 test split")
     row = metrics["real_data_calibration"]["test"]
-    assert row["n"] == 6 and row["inception_score"]["status"] == "not computed"
+    assert row["clips"] == "SC09 test split" and row["n"] == 6 and row["inception_score"]["status"] == "not computed"
     nn = row["nearest_neighbour"]
     assert nn["n"] == 6 and nn["d_self"] > 0 and nn["d_train"] > 0
     norm = metrics["nearest_neighbour"]["normalised_by_real_test"]

@@ -123,7 +123,7 @@ def _test_row(test_waves: np.ndarray, train_feats: np.ndarray, classifier, path,
               seed: int) -> dict:
     """The paper's "Real (test)" row: IS, |D|self and |D|train of held-out real clips."""
     splits = e.inception_splits
-    row: dict = {"clips": "test split", "n": len(test_waves)}
+    row: dict = {"n": len(test_waves)}
     if classifier is None:
         row["inception_score"] = {"status": "not computed", "reason": "no classifier"}
     else:
@@ -207,7 +207,8 @@ def evaluate_generator(synth: Synthesizer, train_waves: np.ndarray, config, mode
     if test_waves is None or len(test_waves) < 2:
         calibration["test"] = {"status": "not computed", "reason": test_note}
     else:
-        calibration["test"] = _test_row(test_waves, train_feats, classifier, path, e, seed)
+        calibration["test"] = {**_test_row(test_waves, train_feats, classifier, path, e, seed),
+                               "clips": test_note}
         ref = calibration["test"]["nearest_neighbour"]["d_train"]
         nn = out["nearest_neighbour"]
         if ref > 0:
