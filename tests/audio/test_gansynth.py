@@ -38,10 +38,11 @@ def _wrapped_gap(a, b):
     return np.minimum(d, 2.0 - d)
 
 
-@pytest.fixture(scope="module")
-def reps():
-    return {(h, m): GANSynthSpectrogram(high_res=h, mel=m) for h in (True, False)
-            for m in (True, False)}
+@pytest.fixture(scope="module", params=[False, True], ids=["fft", "exportable"])
+def reps(request):
+    """Both transforms (FFT, and the TFLite-safe matmul DFT) must pass every pinned value."""
+    return {(h, m): GANSynthSpectrogram(high_res=h, mel=m, exportable=request.param)
+            for h in (True, False) for m in (True, False)}
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +189,9 @@ def test_mel_to_linear_matrix_facts():
     np.testing.assert_allclose(flat[1:1023], 1.0, atol=1e-12)
 
 
-def test_phase_data_type_round_trip(sine):
-    rep = GANSynthSpectrogram(high_res=False, mel=False, ifreq=False)
+@pytest.mark.parametrize("exportable", [False, True])
+def test_phase_data_type_round_trip(sine, exportable):
+    rep = GANSynthSpectrogram(high_res=False, mel=False, ifreq=False, exportable=exportable)
     specs = rep.encode(sine)
     _, phase = rep.magnitude_phase(sine)
     np.testing.assert_allclose(specs[..., 1], phase / np.pi, atol=1e-7)
@@ -220,9 +222,10 @@ def test_bad_inputs_raise_clear_errors(reps):
         GANSynthSpectrogram(spec_shape=(16, 1024), mel=False)
 
 
-def test_short_audio_like_upstream_test(rng):
+@pytest.mark.parametrize("exportable", [False, True])
+def test_short_audio_like_upstream_test(rng, exportable):
     """Upstream specgrams_helper_test: 0.5 s at 128x1024, RMS <= 1e-5 on [2048:-2048]."""
-    rep = GANSynthSpectrogram(mel=False, audio_length=8000)
+    rep = GANSynthSpectrogram(mel=False, audio_length=8000, exportable=exportable)
     assert rep.pad_l == 67072 - 8000
     waves = _tone(440.0)[:, :8000].repeat(2, axis=0)
     recon = rep.decode(rep.encode(waves)).numpy()
@@ -231,7 +234,7 @@ def test_short_audio_like_upstream_test(rng):
 
 
 def test_decode_and_encode_convert_to_tflite_builtins(tmp_path, rng):
-    rep = GANSynthSpectrogram(high_res=True, mel=True)
+    rep = GANSynthSpectrogram(high_res=True, mel=True, exportable=True)
     archive = keras.export.ExportArchive()
     archive.add_endpoint("decode", lambda specs: {"waves": rep.decode(specs)},
                          input_signature=[tf.TensorSpec([None, 128, 1024, 2], tf.float32)])

@@ -19,10 +19,30 @@ spectral_ops.py; facts in reference/gansynth.md section 1):
   which is hann / 1.5 at 75 % overlap everywhere, so the last, not overlap-complete, ~1.5 frames
   are attenuated exactly as in the reference), then the front padding is cropped.
 
-Everything runs as matrix products (the forward transform is
-:class:`~tfaudiogan.audio.spectral.DFTSTFT`, the inverse a matmul inverse DFT with the synthesis
-window folded in, plus `overlap_and_add`), `atan2`, `cumsum` and `floormod`, so both directions
-convert to TFLite with built-in ops only.
+Two interchangeable transforms (same numbers up to float32 rounding; tested):
+
+* the default, for input pipelines and in-process generation: `tf.signal.rfft` / `irfft`
+  (an FFT costs ~1/200 of the 2048-point matmul DFT);
+* `exportable=True`, for SavedModel / TFLite graphs: matrix products only (the forward
+  transform is :class:`~tfaudiogan.audio.spectral.DFTSTFT`, the inverse a matmul inverse DFT
+  with the synthesis window folded in, plus `overlap_and_add`), `atan2`, `cumsum` and `round`,
+  so both directions convert to TFLite with built-in ops only.
+
+Both compute the features without the reference's round trips through running sums, using
+identities that hold exactly in real arithmetic:
+
+* `diff(unwrap(p)) = wrap(diff(p))` (numpy's unwrap semantics), so the IF needs no cumsum;
+* the mel IF `IF(cumsum(IF * pi) @ L2M)` is `IF @ L2M` in frame 0 and `wrap(pi * IF @ L2M) / pi`
+  in later frames (the difference of a cumsum is its summand; the matrix product is linear);
+* `exp(2 log(|X| + eps)) = (|X| + eps)^2`, `exp(0.5 log(P + eps)) = sqrt(P + eps)`;
+* decoding, `cumsum(IF(cumsum(melIF * pi) @ M2L) * pi)` equals `cumsum(melIF * pi) @ M2L` up to
+  multiples of 2 pi, which cos/sin do not see.
+
+They differ from the literal reference formulas only by float32 rounding (the literal forms
+round sums that grow to hundreds of radians, so these are, if anything, closer to the exact
+values). The mel matrices have at most 6 non-zeros per column (2042 of 1024 x 1024), so they
+are applied as a few dense blocks along their band (:class:`_BandedMatrix`), ~6 % of the dense
+product.
 """
 
 from __future__ import annotations
@@ -38,7 +58,7 @@ __all__ = [
     "spectrogram_from_config",
     "IF_OFFSET", "IF_SCALE", "LOG_EPS", "MAG_OFFSET", "MAG_SCALE", "GANSynthSpectrogram",
     "denormalise", "hz_to_mel", "instantaneous_frequency", "linear_to_mel_matrix", "mel_to_hz",
-    "mel_to_linear_matrix", "normalise", "unwrap",
+    "mel_to_linear_matrix", "normalise", "unwrap", "wrap",
 ]
 
 # specgrams_helper._safe_log: log(x + 1e-6) (reference/gansynth.md 1.2).
@@ -48,6 +68,8 @@ MAG_SCALE = 0.0661371661726
 MAG_OFFSET = 0.113718730221
 IF_SCALE = 0.8
 IF_OFFSET = 0.0
+
+_TWO_PI = 2.0 * math.pi
 
 # HTK mel scale with natural log (spectral_ops.py; gansynth.md 1.3).
 _MEL_BREAK_HZ = 700.0
@@ -143,6 +165,35 @@ def _diff(x: tf.Tensor, axis: int) -> tf.Tensor:
     return _slice_axis(x, axis, 1) - _slice_axis(x, axis, None, -1)
 
 
+def wrap(delta) -> tf.Tensor:
+    """Phase differences wrapped into [-pi, pi]: `delta - 2 pi round(delta / (2 pi))`.
+
+    This is what `np.diff(np.unwrap(p))` makes of `np.diff(p)`: steps with |step| <= pi are
+    kept exactly (round(+-0.5) = 0, half to even), larger ones move by a multiple of 2 pi into
+    (-pi, pi). The two differ only at odd multiples of pi beyond +-pi, where numpy picks +pi and
+    this may pick -pi (the same angle).
+
+    Args:
+        delta: float tensor of phase differences in radians.
+    """
+    delta = tf.convert_to_tensor(delta, tf.float32)
+    return delta - _TWO_PI * tf.round(delta * (1.0 / _TWO_PI))
+
+
+def _unwrap(phase: tf.Tensor, axis: int, running_sum) -> tf.Tensor:
+    """:func:`unwrap` with `running_sum(x, axis)` as the cumulative sum along `axis`."""
+    dd = _diff(phase, axis)
+    # The multiple of 2 pi each step needs (0 for |step| <= pi, see `wrap`); exact multiples of
+    # float32 2 pi, like the reference's floormod correction up to its rounding.
+    correction = running_sum(-_TWO_PI * tf.round(dd * (1.0 / _TWO_PI)), axis)
+    zeros = tf.zeros_like(_slice_axis(phase, axis, None, 1))
+    return phase + tf.concat([zeros, correction], axis=axis)
+
+
+def _cumsum(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.math.cumsum(x, axis=axis)
+
+
 def unwrap(phase, axis: int = -2) -> tf.Tensor:
     """numpy-style `np.unwrap` along `axis` (discont pi; jumps of exactly +pi stay +pi).
 
@@ -150,16 +201,22 @@ def unwrap(phase, axis: int = -2) -> tf.Tensor:
         phase: float `[..., time, ...]` phases in radians (static rank).
         axis: the axis to unwrap along.
     """
-    phase = tf.convert_to_tensor(phase, tf.float32)
-    dd = _diff(phase, axis)
-    ddmod = tf.math.floormod(dd + math.pi, 2.0 * math.pi) - math.pi
-    ddmod = tf.where((ddmod == -math.pi) & (dd > 0), math.pi * tf.ones_like(ddmod), ddmod)
-    # np.unwrap leaves steps smaller than pi untouched (the reference's equivalent line is dead
-    # code; the results agree up to float rounding, this keeps those steps exact).
-    correction = tf.where(tf.abs(dd) < math.pi, tf.zeros_like(dd), ddmod - dd)
-    correction = tf.math.cumsum(correction, axis=axis)
-    zeros = tf.zeros_like(_slice_axis(phase, axis, None, 1))
-    return phase + tf.concat([zeros, correction], axis=axis)
+    return _unwrap(tf.convert_to_tensor(phase, tf.float32), axis, _cumsum)
+
+
+def _instantaneous_frequency(phase: tf.Tensor, axis: int, use_unwrap: bool,
+                             running_sum=_cumsum) -> tf.Tensor:
+    if use_unwrap:
+        # Unwrap, then difference, as the reference: the round trip IF -> cumsum(IF * pi)
+        # telescopes back onto the same float32 values (6e-7 RMS on the 440 Hz example; the
+        # differences wrapped directly, `wrap(diff(phase))`, are closer to the exact IF but
+        # their cumsum drifts to 4e-6).
+        delta = _diff(_unwrap(phase, axis, running_sum), axis)
+    else:
+        delta = _diff(phase, axis)
+        delta = tf.where(delta > math.pi, delta - 2.0 * math.pi, delta)
+        delta = tf.where(delta < -math.pi, delta + 2.0 * math.pi, delta)
+    return tf.concat([_slice_axis(phase, axis, None, 1), delta], axis=axis) / math.pi
 
 
 def instantaneous_frequency(phase, axis: int = -2, use_unwrap: bool = True) -> tf.Tensor:
@@ -172,16 +229,9 @@ def instantaneous_frequency(phase, axis: int = -2, use_unwrap: bool = True) -> t
             plain difference into [-pi, pi] (same values up to float rounding).
 
     Returns:
-        float32, same shape; in [-1, 1] for frames >= 1.
+        float32, same shape; in [-1, 1] for frames >= 1 (up to rounding).
     """
-    phase = tf.convert_to_tensor(phase, tf.float32)
-    if use_unwrap:
-        delta = _diff(unwrap(phase, axis), axis)
-    else:
-        delta = _diff(phase, axis)
-        delta = tf.where(delta > math.pi, delta - 2.0 * math.pi, delta)
-        delta = tf.where(delta < -math.pi, delta + 2.0 * math.pi, delta)
-    return tf.concat([_slice_axis(phase, axis, None, 1), delta], axis=axis) / math.pi
+    return _instantaneous_frequency(tf.convert_to_tensor(phase, tf.float32), axis, use_unwrap)
 
 
 def _inverse_stft_window(window: np.ndarray, hop: int) -> np.ndarray:
@@ -190,6 +240,38 @@ def _inverse_stft_window(window: np.ndarray, hop: int) -> np.ndarray:
     overlaps = -(-length // hop)
     squares = np.pad(window**2, [0, overlaps * hop - length]).reshape(overlaps, hop).sum(axis=0)
     return window / np.tile(squares, overlaps)[:length]
+
+
+class _BandedMatrix:
+    """`x @ matrix` for a banded matrix (non-zero rows of each column contiguous, moving down).
+
+    The columns are cut into blocks of `block` columns; block `b` multiplies only the rows
+    `[r0_b, r1_b)` its columns use. For the 1024 x 1024 GANSynth mel matrices and blocks of 64
+    this is ~6 % of the dense product; the sums keep the same non-zero terms (only exact zeros
+    are skipped), so results differ from `x @ matrix` by float32 rounding only.
+
+    Args:
+        matrix: float64 `[rows, cols]`.
+        block: columns per block.
+    """
+
+    def __init__(self, matrix: np.ndarray, block: int = 64):
+        matrix = np.asarray(matrix, np.float64)
+        self.rows, self.cols = matrix.shape
+        self.blocks = []
+        with tf.init_scope():  # eager constants, even if constructed while tracing
+            for c0 in range(0, self.cols, block):
+                used = np.flatnonzero(matrix[:, c0:c0 + block].any(axis=1))
+                r0, r1 = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
+                self.blocks.append((r0, r1, tf.constant(matrix[r0:r1, c0:c0 + block],
+                                                        tf.float32)))
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        """`[..., rows]` -> `[..., cols]` (static rank)."""
+        shape = tf.shape(x)
+        flat = tf.reshape(x, [-1, self.rows])
+        out = tf.concat([tf.matmul(flat[:, r0:r1], w) for r0, r1, w in self.blocks], axis=-1)
+        return tf.reshape(out, tf.concat([shape[:-1], [self.cols]], axis=0))
 
 
 class GANSynthSpectrogram:
@@ -206,6 +288,10 @@ class GANSynthSpectrogram:
             a power of two, and `hop * (time - 1) + nfft >= audio_length`.
         overlap: frame overlap (reference 0.75).
         mel_downscale: mel bins = freq // mel_downscale (reference 1 for the mel data type).
+        exportable: build graphs from TFLite built-in ops only (matmul DFT and inverse DFT, no
+            FFT or complex tensors): for SavedModel / TFLite export. The default uses
+            `tf.signal.rfft` / `irfft` (the same numbers up to float32 rounding, several times
+            faster: training pipelines, in-process generation and metrics).
 
     Attributes:
         spec_shape: `(time, freq)`; encode returns `[batch, time, freq, 2]`.
@@ -216,7 +302,7 @@ class GANSynthSpectrogram:
     def __init__(self, high_res: bool = True, mel: bool = True, *, ifreq: bool = True,
                  audio_length: int = 64000, sample_rate: int = 16000,
                  spec_shape: tuple[int, int] | None = None, overlap: float = 0.75,
-                 mel_downscale: int = 1):
+                 mel_downscale: int = 1, exportable: bool = False):
         if spec_shape is None:
             spec_shape = (128, 1024) if high_res else (256, 512)  # gansynth.md 1.1 table
         time_steps, freq_bins = (int(v) for v in spec_shape)
@@ -226,6 +312,7 @@ class GANSynthSpectrogram:
         if not 0.0 <= overlap < 1.0:
             raise ValueError(f"overlap must be in [0, 1), got {overlap}")
         self.high_res, self.mel, self.ifreq = bool(high_res), bool(mel), bool(ifreq)
+        self.exportable = bool(exportable)
         self.audio_length, self.sample_rate = int(audio_length), int(sample_rate)
         self.spec_shape = (time_steps, freq_bins)
         self.nfft = 2 * freq_bins
@@ -235,6 +322,9 @@ class GANSynthSpectrogram:
             raise ValueError(f"spec_shape {spec_shape} covers {self.pad_l + self.audio_length} "
                              f"samples, fewer than audio_length {self.audio_length}")
         self._dft = DFTSTFT(self.nfft, self.hop, self.nfft, center=False)
+        # The float32 periodic Hann window, as tf.signal.hann_window gives the reference.
+        window = self._dft.window.astype(np.float64)
+        synthesis = _inverse_stft_window(window, self.hop)
 
         # Inverse real DFT of bins 1..nfft/2 (DC is zero) with the synthesis window folded in.
         n = np.arange(self.nfft)
@@ -244,9 +334,7 @@ class GANSynthSpectrogram:
         weight[-1] = 1.0 / self.nfft  # Nyquist appears once in the full spectrum
         basis = np.concatenate([weight[:, None] * np.cos(angle),
                                 -weight[:, None] * np.sin(angle)], axis=0)
-        # The float32 periodic Hann window, as tf.signal.hann_window gives the reference.
-        window = self._dft.window.astype(np.float64)
-        basis *= _inverse_stft_window(window, self.hop)[None, :]
+        basis *= synthesis[None, :]
 
         self.l2m = self.m2l = None
         if self.mel:
@@ -254,11 +342,15 @@ class GANSynthSpectrogram:
                 raise ValueError(f"mel_downscale {mel_downscale} must divide {freq_bins}")
             self.l2m = linear_to_mel_matrix(freq_bins // mel_downscale, freq_bins, sample_rate)
             self.m2l = mel_to_linear_matrix(self.l2m)
+            self._l2m = _BandedMatrix(self.l2m)
+            self._m2l = _BandedMatrix(self.m2l)
         with tf.init_scope():  # eager constants, even if constructed while tracing
             self._inverse_basis = tf.constant(basis, tf.float32)  # [2 * freq, nfft]
-            if self.mel:
-                self._l2m = tf.constant(self.l2m, tf.float32)
-                self._m2l = tf.constant(self.m2l, tf.float32)
+            self._window = tf.constant(self._dft.window, tf.float32)  # [nfft]
+            self._synthesis = tf.constant(synthesis, tf.float32)  # [nfft]
+            # Lower-triangular ones: a running sum over time as one matrix product.
+            self._running_sum = tf.constant(np.tril(np.ones((time_steps, time_steps))),
+                                            tf.float32)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -272,6 +364,40 @@ class GANSynthSpectrogram:
             raise ValueError(f"waves must be [batch, {self.audio_length}], got {waves.shape}")
         return waves
 
+    def _check_specs(self, specs) -> tf.Tensor:
+        specs = tf.convert_to_tensor(specs, tf.float32)
+        expected = self.output_shape
+        if specs.shape.rank != 4 or any(
+                s is not None and s != e for s, e in zip(specs.shape[1:], expected)):
+            raise ValueError(f"specs must be [batch, {', '.join(map(str, expected))}], "
+                             f"got {specs.shape}")
+        return specs
+
+    # Layout helpers: [batch, time, bins] x 2 <-> [batch, time, bins, 2]. tf.stack on the last
+    # axis is slow on CPU (~10x an elementwise op); a complex64 tensor already holds (real,
+    # imag) pairs, so the default path bitcasts one (complex tensors are not TFLite builtins).
+    def _channels_last(self, first: tf.Tensor, second: tf.Tensor) -> tf.Tensor:
+        if self.exportable:
+            return tf.stack([first, second], axis=-1)
+        return tf.bitcast(tf.complex(first, second), tf.float32)
+
+    def _split_channels(self, specs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        if self.exportable:
+            return specs[:, :, :, 0], specs[:, :, :, 1]
+        pairs = tf.bitcast(specs, tf.complex64)
+        return tf.math.real(pairs), tf.math.imag(pairs)
+
+    def _cumsum_time(self, x: tf.Tensor, axis: int = 1) -> tf.Tensor:
+        """Running sum over axis 1 of `[batch, time, bins]` (a matmul is ~3x faster on CPU)."""
+        steps = x.shape[1]
+        if self.exportable or axis != 1 or steps is None or steps > self.spec_shape[0]:
+            return tf.math.cumsum(x, axis=axis)
+        return tf.matmul(self._running_sum[:steps, :steps], x)
+
+    def _ifreq(self, phase: tf.Tensor) -> tf.Tensor:
+        """IF of `[batch, time, bins]` phases (:func:`instantaneous_frequency`)."""
+        return _instantaneous_frequency(phase, 1, True, self._cumsum_time)
+
     def magnitude_phase(self, waves) -> tuple[tf.Tensor, tf.Tensor]:
         """Linear STFT magnitude and phase (`atan2`, in [-pi, pi]), DC bin dropped.
 
@@ -283,8 +409,13 @@ class GANSynthSpectrogram:
         """
         waves = self._check_waves(waves)
         padded = tf.pad(waves, [[0, 0], [self.pad_l, 0]])  # all padding at the front
-        real, imag = self._dft.forward(padded)  # [batch, time, freq + 1]
-        real, imag = real[:, :, 1:], imag[:, :, 1:]
+        if self.exportable:
+            real, imag = self._dft.forward(padded)  # [batch, time, freq + 1]
+            real, imag = real[:, :, 1:], imag[:, :, 1:]
+        else:
+            frames = tf.signal.frame(padded, self.nfft, self.hop) * self._window
+            spectrum = tf.signal.rfft(frames)[:, :, 1:]
+            real, imag = tf.math.real(spectrum), tf.math.imag(spectrum)
         magnitude = tf.sqrt(tf.square(real) + tf.square(imag))
         # angle(0) = 0 in the reference; guard against a signed zero turning atan2 into +-pi.
         phase = tf.where(magnitude > 0, tf.math.atan2(imag, real), tf.zeros_like(real))
@@ -300,30 +431,39 @@ class GANSynthSpectrogram:
             float32 `[batch, time, bins, 2]`: (log magnitude, IF), or (log mel power, mel IF).
         """
         magnitude, phase = self.magnitude_phase(waves)
-        logmag = tf.math.log(magnitude + LOG_EPS)
-        p = instantaneous_frequency(phase) if self.ifreq else phase / math.pi
-        specs = tf.stack([logmag, p], axis=-1)
-        return self.linear_to_mel(specs) if self.mel else specs
+        p = self._ifreq(phase) if self.ifreq else phase / math.pi
+        if not self.mel:
+            return self._channels_last(tf.math.log(magnitude + LOG_EPS), p)
+        return self._channels_last(*self._to_mel(tf.square(magnitude + LOG_EPS), p))
+
+    def _to_mel(self, power: tf.Tensor, p: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Linear power and IF (or phase / pi) -> log mel power and mel IF (or phase / pi)."""
+        mel_power = self._l2m(power)
+        mel_p = self._l2m(p)
+        if self.ifreq:  # IF(cumsum(IF * pi) @ L2M): frame 0 as is, later frames wrapped
+            mel_p = tf.concat([mel_p[:, :1], wrap(math.pi * mel_p[:, 1:]) / math.pi], axis=1)
+        return tf.math.log(mel_power + LOG_EPS), mel_p
+
+    def _from_mel(self, logmel: tf.Tensor, mel_p: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Log mel power and mel IF (or phase / pi) -> linear magnitude and phase (radians;
+        with IF, equal to the reference's up to multiples of 2 pi)."""
+        magnitude = tf.sqrt(self._m2l(tf.exp(logmel)) + LOG_EPS)
+        mel_phase = math.pi * mel_p
+        if self.ifreq:
+            mel_phase = self._cumsum_time(mel_phase)
+        return magnitude, self._m2l(mel_phase)
 
     def linear_to_mel(self, specs) -> tf.Tensor:
         """`[batch, time, freq, 2]` (log mag, IF) -> `[batch, time, mel, 2]` (log mel power, mel IF)."""
-        specs = tf.convert_to_tensor(specs, tf.float32)
-        logmag, p = specs[:, :, :, 0], specs[:, :, :, 1]
-        mel_power = tf.tensordot(tf.exp(2.0 * logmag), self._l2m, axes=1)
-        phase = tf.math.cumsum(p * math.pi, axis=1) if self.ifreq else p * math.pi
-        mel_phase = tf.tensordot(phase, self._l2m, axes=1)
-        mel_p = instantaneous_frequency(mel_phase) if self.ifreq else mel_phase / math.pi
-        return tf.stack([tf.math.log(mel_power + LOG_EPS), mel_p], axis=-1)
+        logmag, p = self._split_channels(tf.convert_to_tensor(specs, tf.float32))
+        return self._channels_last(*self._to_mel(tf.exp(2.0 * logmag), p))
 
     def mel_to_linear(self, specs) -> tf.Tensor:
         """`[batch, time, mel, 2]` -> `[batch, time, freq, 2]` through the approximate inverse."""
-        specs = tf.convert_to_tensor(specs, tf.float32)
-        logmel, mel_p = specs[:, :, :, 0], specs[:, :, :, 1]
-        power = tf.tensordot(tf.exp(logmel), self._m2l, axes=1)
-        mel_phase = tf.math.cumsum(mel_p * math.pi, axis=1) if self.ifreq else mel_p * math.pi
-        phase = tf.tensordot(mel_phase, self._m2l, axes=1)
-        p = instantaneous_frequency(phase) if self.ifreq else phase / math.pi
-        return tf.stack([0.5 * tf.math.log(power + LOG_EPS), p], axis=-1)
+        magnitude, phase = self._from_mel(*self._split_channels(
+            tf.convert_to_tensor(specs, tf.float32)))
+        p = self._ifreq(phase) if self.ifreq else phase / math.pi
+        return self._channels_last(tf.math.log(magnitude), p)
 
     def decode(self, specs) -> tf.Tensor:
         """Spectrogram image -> waves (inverse of :meth:`encode`; lossy for the mel variant).
@@ -334,30 +474,33 @@ class GANSynthSpectrogram:
         Returns:
             float32 `[batch, audio_length]`.
         """
-        specs = tf.convert_to_tensor(specs, tf.float32)
-        expected = self.output_shape
-        if specs.shape.rank != 4 or any(
-                s is not None and s != e for s, e in zip(specs.shape[1:], expected)):
-            raise ValueError(f"specs must be [batch, {', '.join(map(str, expected))}], "
-                             f"got {specs.shape}")
+        first, second = self._split_channels(self._check_specs(specs))
         if self.mel:
-            specs = self.mel_to_linear(specs)
-        magnitude = tf.exp(specs[:, :, :, 0])
-        p = specs[:, :, :, 1] * math.pi
-        phase = tf.math.cumsum(p, axis=1) if self.ifreq else p
-        spectrum = tf.concat([magnitude * tf.cos(phase), magnitude * tf.sin(phase)], axis=-1)
-        frames = tf.tensordot(spectrum, self._inverse_basis, axes=1)  # [batch, time, nfft]
+            magnitude, phase = self._from_mel(first, second)
+        else:
+            magnitude, phase = tf.exp(first), math.pi * second
+            if self.ifreq:
+                phase = self._cumsum_time(phase)
+        real, imag = magnitude * tf.cos(phase), magnitude * tf.sin(phase)
+        if self.exportable:
+            spectrum = tf.concat([real, imag], axis=-1)
+            frames = tf.tensordot(spectrum, self._inverse_basis, axes=1)  # [batch, time, nfft]
+        else:
+            spectrum = tf.pad(tf.complex(real, imag), [[0, 0], [0, 0], [1, 0]])  # zero DC
+            frames = tf.signal.irfft(spectrum, [self.nfft]) * self._synthesis
         signal = tf.signal.overlap_and_add(frames, self.hop)  # [batch, pad_l + audio_length]
         return signal[:, self.pad_l : self.pad_l + self.audio_length]
 
 
-def spectrogram_from_config(spectrogram) -> GANSynthSpectrogram:
+def spectrogram_from_config(spectrogram, exportable: bool = False) -> GANSynthSpectrogram:
     """The front-end described by a GANSynth ``SpectrogramConfig`` (duck-typed: ``high_res``,
-    ``mel``, ``ifreq`` (default True), ``audio_length``, ``sample_rate``, ``spec_shape``; an empty shape = the default)."""
+    ``mel``, ``ifreq`` (default True), ``audio_length``, ``sample_rate``, ``spec_shape``; an
+    empty shape = the default); ``exportable`` as in :class:`GANSynthSpectrogram` (True inside
+    exported graphs)."""
     s = spectrogram
     return GANSynthSpectrogram(s.high_res, s.mel, ifreq=getattr(s, "ifreq", True),
                                audio_length=s.audio_length, sample_rate=s.sample_rate,
-                               spec_shape=tuple(s.spec_shape) or None)
+                               spec_shape=tuple(s.spec_shape) or None, exportable=exportable)
 
 
 def _affine(mag_scale, mag_offset, if_scale, if_offset):

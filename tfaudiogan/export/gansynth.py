@@ -77,7 +77,7 @@ def gansynth_spec(generator: keras.Model, config, tflite_batch: int | None = Non
     from tfaudiogan.configs import to_dict
 
     m, s = config.model, config.spectrogram
-    rep = spectrogram_from_config(s)
+    rep = spectrogram_from_config(s, exportable=True)  # matmul (i)DFT: TFLite builtins only
 
     def generate(batch, range_check):
         return {GENERATE: generate_signature(generator, rep, m.latent_size, m.min_pitch,
