@@ -197,3 +197,19 @@ def test_load_rejects_unknown_name_and_split():
         data.load("irmass", sample_rate=16000, clip_seconds=1.0)
     with pytest.raises(ValueError, match="valid splits: train, validation"):
         data.load("synthetic", split="test", sample_rate=16000, clip_seconds=1.0)
+
+
+@pytest.mark.parametrize("limit, decodes", [(10 * 4 * 6, 6), (10 * 4 * 6 - 1, 12)])
+def test_cache_if_fits_decodes_once_only_when_the_data_fit(limit, decodes):
+    calls = []
+
+    def decode(i):
+        calls.append(int(i))
+        return np.full(10, i, np.float32)
+
+    ds = tf.data.Dataset.range(6).map(lambda i: tf.numpy_function(decode, [i], tf.float32))
+    ds = pipelines.cache_if_fits(ds, 6, 10 * 4, limit=limit)
+    ds = ds.shuffle(6, seed=1).repeat(2)
+    values = [int(v[0]) for v in ds.as_numpy_iterator()]
+    assert len(calls) == decodes
+    assert sorted(values) == sorted(list(range(6)) * 2)

@@ -34,6 +34,7 @@ from tfaudiogan.data.nsynth import (
     write_tfrecord,
 )
 from tfaudiogan.data.pipelines import (
+    cache_if_fits,
     encode_spectrograms,
     spectrogram_crops,
     unaligned_pairs,
@@ -69,6 +70,7 @@ __all__ = [
     "SkipPolicy",
     "INSTRUMENTS",
     "IrmasTags",
+    "cache_if_fits",
     "dataset_spec",
     "encode_spectrograms",
     "folder_domains",

@@ -369,7 +369,8 @@ def pitch_labelled(notes: tf.data.Dataset, min_pitch: int, max_pitch: int) -> tf
     ``(audio [audio_length], pitch - min_pitch)``: the class index of GANSynth's conditioning
     and of the pitch classifier."""
     notes = notes.filter(lambda e: (e["pitch"] >= min_pitch) & (e["pitch"] <= max_pitch))
-    return notes.map(lambda e: (e["audio"], e["pitch"] - min_pitch))
+    return notes.map(lambda e: (e["audio"], e["pitch"] - min_pitch),
+                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def pitch_histogram(data: tf.data.Dataset | Iterable[int], num_pitches: int = 128) -> np.ndarray:

@@ -1,6 +1,13 @@
-"""tf.data pipelines of fixed-size spectrogram crops for the CycleGAN families.
+"""tf.data pipelines: shared helpers, and fixed-size spectrogram crops for the CycleGAN families.
 
-Every clip is encoded once, up front, with the representation (e.g.
+Every family's training stream follows the same rules (issue 9: keep an accelerator fed):
+vectorised transforms run on whole batches in a parallel ``map`` after ``batch``; maps use
+``num_parallel_calls=AUTOTUNE`` with ``deterministic=True``, so a seeded stream (shuffle seed,
+stateless random crops) is element for element the same as the sequential one, which exact
+resumption relies on; decoded audio is cached in memory when it fits
+(:func:`cache_if_fits`); every stream ends in ``prefetch(AUTOTUNE)``.
+
+CycleGAN crops: every clip is encoded once, up front, with the representation (e.g.
 :class:`tfaudiogan.audio.representations.CycleGANSpectrogram`), and the spectrograms are kept
 in memory as one float32 array ``[n, freq, frames, 1]``. The training stream then shuffles,
 repeats and takes a random ``crop_frames``-wide time crop per example; the evaluation stream
@@ -19,9 +26,36 @@ import tensorflow as tf
 
 from tfaudiogan.audio.batching import encode_in_batches
 
-__all__ = ["PAD_VALUE", "encode_spectrograms", "spectrogram_crops", "unaligned_pairs"]
+__all__ = ["MEMORY_CACHE_BYTES", "PAD_VALUE", "cache_if_fits", "encode_spectrograms",
+           "spectrogram_crops", "unaligned_pairs"]
 
 PAD_VALUE = -1.0  # silence in the [-1, 1] normalised magnitude domain
+# [chosen] Decoded examples are cached in memory up to this size (the NSynth GANSynth train
+# subset, 60,788 notes x 256 kB = 15.6 GB, is read from its files every epoch instead).
+MEMORY_CACHE_BYTES = 4 * 2**30
+
+
+def cache_if_fits(ds: tf.data.Dataset, num_examples: int, bytes_per_example: int,
+                  limit: int = MEMORY_CACHE_BYTES, log=None) -> tf.data.Dataset:
+    """``ds.cache()`` (in memory) when ``num_examples * bytes_per_example <= limit``, else ``ds``.
+
+    Put it before the shuffle: the cache replays the same elements in the same order, so the
+    seeded stream is unchanged; only the first pass decodes.
+
+    Args:
+        ds: a finite dataset of decoded examples.
+        num_examples: how many elements ``ds`` yields.
+        bytes_per_example: their size in memory.
+        limit: the largest cache, in bytes.
+        log: optional logger for one line saying which was chosen.
+    """
+    size = int(num_examples) * int(bytes_per_example)
+    fits = size <= limit
+    if log is not None:
+        log.info("input pipeline: %d examples (%.2f GB decoded) %s", num_examples, size / 1e9,
+                 "cached in memory" if fits else f"read every epoch (cache limit "
+                 f"{limit / 1e9:.1f} GB)")
+    return ds.cache() if fits else ds
 
 
 def encode_spectrograms(waveforms: np.ndarray, representation, batch_size: int = 16) -> np.ndarray:

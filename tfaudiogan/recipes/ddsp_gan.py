@@ -97,7 +97,8 @@ def load_notes(config: DDSPGANConfig, data_dir, logger) -> tf.data.Dataset:
                          f"and model.n_samples <= 64000 (got {m.sample_rate}, {m.n_samples})")
     ds = data.load("nsynth", data_dir, "train", gansynth_subset=d.gansynth_subset,
                    strict=d.strict, log=logger)
-    return ds.map(lambda e: {"audio": e["audio"][:m.n_samples], "pitch": e["pitch"]})
+    return ds.map(lambda e: {"audio": e["audio"][:m.n_samples], "pitch": e["pitch"]},
+                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def pitch_table(gan: DDSPGAN, config: DDSPGANConfig, notes: tf.data.Dataset,
@@ -193,7 +194,7 @@ class DDSPGANRecipe(Recipe):
     def dataset(self, run: Run, notes):
         t = run.config.train
         return (notes.shuffle(run.config.data.shuffle_buffer, seed=t.seed).repeat()
-                .batch(t.batch_size, drop_remainder=True).prefetch(2))
+                .batch(t.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
     def build_model(self, run: Run, notes) -> DDSPGAN:
         return build_gan(run.config)

@@ -228,15 +228,17 @@ def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
         specs, labels = encoded
         ds = tf.data.Dataset.from_tensor_slices((specs, labels))
         ds = ds.shuffle(len(labels), seed=seed).repeat()
-        return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(2)
+        return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(
+            tf.data.AUTOTUNE)
     encode = tf.function(lambda audio: normalise(rep.encode(audio)))
     if callable(notes):  # whole-set order, a new permutation per epoch
         ds = notes(seed).repeat()
     else:
         ds = notes.shuffle(config.data.shuffle_buffer, seed=seed).repeat()
     ds = ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches)
-    ds = ds.map(lambda audio, label: (encode(audio), label))
-    return ds.prefetch(2)
+    ds = ds.map(lambda audio, label: (encode(audio), label),  # parallel, order kept
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def build_stage(config: GANSynthConfig, stage: int, counts, images_seen: int) -> GANSynth:

@@ -186,16 +186,19 @@ def real_dataset(x: np.ndarray, config: WaveGANConfig) -> tf.data.Dataset:
     """Shuffled, repeated ``[batch, d_updates, ...]`` elements of the examples ``x``.
 
     A full permutation of the example indices per pass (the reference shuffles its files and
-    then buffers 4096 slices; a full shuffle mixes at least as well).
+    then buffers 4096 slices; a full shuffle mixes at least as well). The indices are grouped
+    into ``[batch, d_updates]`` elements first and the examples gathered a whole element at a
+    time (one gather instead of ``batch * d_updates``; the same stream).
     """
     table = tf.constant(x)
     n = len(x)
-    examples = (tf.data.Dataset.range(n)
-                .shuffle(n, seed=config.train.seed, reshuffle_each_iteration=True)
-                .repeat()
-                .map(lambda i: tf.gather(table, i), num_parallel_calls=tf.data.AUTOTUNE))
-    return training_batches(examples, config.train.batch_size,
-                            config.loss.d_updates).prefetch(tf.data.AUTOTUNE)
+    indices = (tf.data.Dataset.range(n)
+               .shuffle(n, seed=config.train.seed, reshuffle_each_iteration=True)
+               .repeat())
+    batches = training_batches(indices, config.train.batch_size, config.loss.d_updates)
+    return (batches.map(lambda i: tf.gather(table, i), num_parallel_calls=tf.data.AUTOTUNE,
+                        deterministic=True)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 class WaveGANRecipe(Recipe):
