@@ -28,21 +28,25 @@ Two interchangeable transforms (same numbers up to float32 rounding; tested):
   with the synthesis window folded in, plus `overlap_and_add`), `atan2`, `cumsum` and `round`,
   so both directions convert to TFLite with built-in ops only.
 
-Both compute the features without the reference's round trips through running sums, using
-identities that hold exactly in real arithmetic:
+Both paths share the feature formulas. The linear IF is the reference's unwrap-then-difference
+(its round trip IF -> `cumsum(IF * pi)` telescopes back onto the same float32 phases: 6e-7 RMS
+on the 440 Hz example), with the unwrap's running sum of 2 pi corrections as one matrix
+product. Elsewhere the reference's round trips through running sums are replaced by identities
+that hold exactly in real arithmetic:
 
-* `diff(unwrap(p)) = wrap(diff(p))` (numpy's unwrap semantics), so the IF needs no cumsum;
 * the mel IF `IF(cumsum(IF * pi) @ L2M)` is `IF @ L2M` in frame 0 and `wrap(pi * IF @ L2M) / pi`
-  in later frames (the difference of a cumsum is its summand; the matrix product is linear);
+  in later frames (the difference of a cumsum is its summand; the matrix product is linear),
+  with the linear IF itself taken as `wrap(diff(phase))` (:func:`wrap`; `diff(unwrap(p))` in
+  numpy's semantics);
 * `exp(2 log(|X| + eps)) = (|X| + eps)^2`, `exp(0.5 log(P + eps)) = sqrt(P + eps)`;
 * decoding, `cumsum(IF(cumsum(melIF * pi) @ M2L) * pi)` equals `cumsum(melIF * pi) @ M2L` up to
   multiples of 2 pi, which cos/sin do not see.
 
 They differ from the literal reference formulas only by float32 rounding (the literal forms
-round sums that grow to hundreds of radians, so these are, if anything, closer to the exact
-values). The mel matrices have at most 6 non-zeros per column (2042 of 1024 x 1024), so they
-are applied as a few dense blocks along their band (:class:`_BandedMatrix`), ~6 % of the dense
-product.
+round sums that grow to hundreds of radians; tests/audio/test_gansynth_equivalence.py bounds
+the differences and compares both with a float64 evaluation). The mel matrices have at most 6
+non-zeros per column (2042 of 1024 x 1024), so they are applied as a few dense blocks along
+their band (:class:`_BandedMatrix`), ~6 % of the dense product.
 """
 
 from __future__ import annotations
@@ -394,9 +398,16 @@ class GANSynthSpectrogram:
             return tf.math.cumsum(x, axis=axis)
         return tf.matmul(self._running_sum[:steps, :steps], x)
 
-    def _ifreq(self, phase: tf.Tensor) -> tf.Tensor:
-        """IF of `[batch, time, bins]` phases (:func:`instantaneous_frequency`)."""
-        return _instantaneous_frequency(phase, 1, True, self._cumsum_time)
+    def _ifreq(self, phase: tf.Tensor, telescoping: bool = True) -> tf.Tensor:
+        """IF of `[batch, time, bins]` phases (:func:`instantaneous_frequency`).
+
+        `telescoping=False` wraps the phase differences directly (`wrap(diff(phase))`, no
+        running sum): equal up to rounding and cheaper, for the mel IF, where the mel matrix
+        mixes the values anyway and nothing integrates them back exactly.
+        """
+        if telescoping:
+            return _instantaneous_frequency(phase, 1, True, self._cumsum_time)
+        return tf.concat([phase[:, :1], wrap(phase[:, 1:] - phase[:, :-1])], 1) / math.pi
 
     def magnitude_phase(self, waves) -> tuple[tf.Tensor, tf.Tensor]:
         """Linear STFT magnitude and phase (`atan2`, in [-pi, pi]), DC bin dropped.
@@ -431,7 +442,7 @@ class GANSynthSpectrogram:
             float32 `[batch, time, bins, 2]`: (log magnitude, IF), or (log mel power, mel IF).
         """
         magnitude, phase = self.magnitude_phase(waves)
-        p = self._ifreq(phase) if self.ifreq else phase / math.pi
+        p = self._ifreq(phase, telescoping=not self.mel) if self.ifreq else phase / math.pi
         if not self.mel:
             return self._channels_last(tf.math.log(magnitude + LOG_EPS), p)
         return self._channels_last(*self._to_mel(tf.square(magnitude + LOG_EPS), p))
