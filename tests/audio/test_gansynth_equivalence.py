@@ -134,9 +134,12 @@ def test_fft_path_equals_the_literal_formulas_to_float32_rounding(noise, high_re
     scale = np.abs(noise).max(axis=1)[:, None, None] * rep._dft.window.sum()
     if not mel:
         magnitude = np.exp(want[..., 0])
-        # A bin's log magnitude and phase move by (absolute STFT error) / (its magnitude).
+        # A bin's log magnitude and phase move by (absolute STFT error) / (its magnitude); the
+        # IF also by the rounding of the unwrapped phase, whose 2 pi corrections add up to
+        # 2 pi T (1600 rad for T = 256: float32 spacing 1.2e-4 rad = 4e-5 in IF units).
         assert (np.abs(got[..., 0] - want[..., 0]) * magnitude / scale).max() < 1e-6  # 2e-7
-        assert (_gap(got[..., 1], want[..., 1]) * np.pi * magnitude / scale).max() < 1e-5
+        gap = np.maximum(_gap(got[..., 1], want[..., 1]) - 5e-5, 0.0)
+        assert (gap * np.pi * magnitude / scale).max() < 3e-6  # 1.3e-6 measured
     else:
         # The mel IF averages the IF of neighbouring linear bins whatever their magnitude, so
         # bin j passes its own error, up to 1e-5 * scale / |X_j| (the bound above; at most 2),
@@ -173,3 +176,13 @@ def test_banded_mel_products_equal_dense_products(rng, high_res):
         np.testing.assert_allclose(banded(tf.constant(x)).numpy(), x @ dense, atol=2e-5)
     cost = sum((r1 - r0) * int(w.shape[1]) for r0, r1, w in rep._l2m.blocks)
     assert cost < 0.15 * rep.l2m.size  # the point of the banding (6 % H, 13 % normal)
+
+
+@pytest.mark.parametrize("steps", [1, 16, 127, 128, 256])
+def test_blocked_running_sum_equals_cumsum(rng, steps):
+    rep = GANSynthSpectrogram(high_res=False, mel=False)  # 256 frames
+    x = rng.uniform(-np.pi, np.pi, (2, steps, 3)).astype(np.float32)
+    got = rep._cumsum_time(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, np.cumsum(x.astype(np.float64), axis=1), atol=2e-4)
+    k = rng.integers(-1, 2, (2, steps, 3)).astype(np.float32)  # integers: exact in any order
+    np.testing.assert_array_equal(rep._cumsum_time(tf.constant(k)).numpy(), np.cumsum(k, 1))
