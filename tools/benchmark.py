@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the bench_<family> modules
 
-FAMILIES = ("cyclegan", "wavegan", "gansynth", "ddsp")
+FAMILIES = ("cyclegan", "wavegan", "gansynth", "ddsp", "input")
 
 
 def available_families() -> list[str]:
