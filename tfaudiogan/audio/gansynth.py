@@ -421,9 +421,20 @@ class GANSynthSpectrogram:
         running sum): equal up to rounding and cheaper, for the mel IF, where the mel matrix
         mixes the values anyway and nothing integrates them back exactly.
         """
-        if telescoping:
-            return _instantaneous_frequency(phase, 1, True, self._cumsum_time)
-        return tf.concat([phase[:, :1], wrap(phase[:, 1:] - phase[:, :-1])], 1) / math.pi
+        # With a zero frame before frame 0 the differences need no concat: the first is
+        # phase[0] itself, |phase[0]| <= pi, which no wrapping or unwrapping changes.
+        def previous(x):
+            return tf.pad(x, [[0, 0], [1, 0], [0, 0]])[:, :-1]
+
+        if self.exportable:  # the reference's layout of the same sums (TFLite-friendly ops)
+            if telescoping:
+                return _instantaneous_frequency(phase, 1, True, self._cumsum_time)
+            return tf.concat([phase[:, :1], wrap(phase[:, 1:] - phase[:, :-1])], 1) / math.pi
+        if not telescoping:
+            return wrap(phase - previous(phase)) / math.pi
+        turns = tf.round((phase - previous(phase)) * (1.0 / _TWO_PI))  # 0 in frame 0
+        unwrapped = phase - _TWO_PI * self._cumsum_time(turns)
+        return (unwrapped - previous(unwrapped)) / math.pi
 
     def magnitude_phase(self, waves) -> tuple[tf.Tensor, tf.Tensor]:
         """Linear STFT magnitude and phase (`atan2`, in [-pi, pi]), DC bin dropped.
