@@ -403,9 +403,10 @@ class GANSynthSpectrogram:
         block totals (1.6 ms). Same sums, in another order.
         """
         steps, bins = x.shape[1], x.shape[2]
-        if self.exportable or axis != 1 or steps is None or bins is None or x.shape.rank != 3:
-            return tf.math.cumsum(x, axis=axis)
         block = _CUMSUM_BLOCK
+        if (self.exportable or axis != 1 or x.shape.rank != 3 or steps is None or bins is None
+                or -(-steps // block) > self._block_offsets.shape[0]):
+            return tf.math.cumsum(x, axis=axis)
         blocks = -(-steps // block)
         padded = tf.pad(x, [[0, 0], [0, blocks * block - steps], [0, 0]])
         parts = tf.reshape(padded, [-1, blocks, block, bins])
