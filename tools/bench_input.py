@@ -272,7 +272,9 @@ def gansynth_pipeline(folder: Path, steps: int, stages) -> list[dict]:
     from tfaudiogan import configs
     from tfaudiogan.recipes import gansynth
 
-    config = configs.get_preset("gansynth_nsynth", "paper")
+    # the bench's notes are a plain nsynth-train TFRecord: no GANSynth subset CSV
+    config = configs.apply_overrides(configs.get_preset("gansynth_nsynth", "paper"),
+                                     ["data.gansynth_splits=none"])
     notes, counts = gansynth.load_notes(config, folder, _quiet_logger())
     rep = gansynth.representation(config)
     per_epoch = int(counts.sum()) // config.train.batch_size
