@@ -225,3 +225,4 @@ def test_info_names_devices_strategy_and_precision(capsys):
     out = capsys.readouterr().out
     assert "devices:" in out and "GPU:" in out and "TensorFlow" in out
     assert "replica(s)" in out and "precision policy float32" in out and "XLA" in out
+    assert "--precision mixed would use mixed_bfloat16 (compute bfloat16" in out  # no GPU here

@@ -24,7 +24,7 @@ ALLOWED = {
     "metrics": {"audio", "models"},
     "generation": {"audio"},
     "export": BASE | {"synths", "models"},
-    "training": {"audio", "configs"},
+    "training": {"audio", "configs", "layers"},
     "recipes": BASE | {"synths", "models", "gans", "data", "metrics", "export", "generation",
                        "training"},
     "experiments": {"configs", "training", "recipes", "console"},

@@ -271,10 +271,12 @@ def cmd_info(args) -> None:
     import keras
     import tensorflow as tf
 
+    from tfaudiogan.training import precision
     from tfaudiogan.training.strategy import describe_setup, get_strategy
 
     for part in describe_setup(get_strategy("auto")).split("; "):
         _progress(part)
+    _progress(f"--precision mixed would use {precision.describe(precision.policy_name('mixed'))}")
     xla = "on" if tf.config.list_physical_devices("GPU") else "off"
     _progress(f"keras {keras.__version__}; XLA with jit_compile='auto': {xla}")
 

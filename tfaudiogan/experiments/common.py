@@ -1,8 +1,8 @@
 """Flags and the error policy shared by every experiment entry point.
 
 Every experiment accepts ``--data_dir --model_dir --preset --strategy --steps --backup_every
---set --export --strict --verbose --deterministic --jit_compile``. ``--preset`` defaults to
-``paper`` when ``--data_dir`` is given, else ``demo``.
+--set --export --strict --verbose --deterministic --jit_compile --precision``. ``--preset``
+defaults to ``paper`` when ``--data_dir`` is given, else ``demo``.
 Bad input (missing data, unreadable files, bad flags, an unusable run directory) ends with one
 line on stderr and exit code 2, never a traceback; a run stopped by a non-finite loss ends with
 one line and exit code 1.
@@ -27,7 +27,7 @@ FLAGS = flags.FLAGS
 
 
 SHARED_FLAGS = ("data_dir", "model_dir", "preset", "strategy", "steps", "backup_every", "set",
-                "export", "strict", "verbose", "deterministic", "jit_compile")
+                "export", "strict", "verbose", "deterministic", "jit_compile", "precision")
 
 
 def define_flags(family: str | None = None) -> None:
@@ -67,6 +67,10 @@ def _define_shared_flags() -> None:
                          "slower; the GANSynth demo still varies from stage 9 on).")
     flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"], "XLA for the train step "
                       "(auto: Keras' choice, on where a GPU is visible).")
+    flags.DEFINE_enum("precision", "float32", ["float32", "mixed"], "Compute precision: mixed "
+                      "= mixed_float16 with loss scaling where a GPU is visible, else "
+                      "mixed_bfloat16; variables, losses, spectral front ends, synthesis and "
+                      "exports stay float32.")
     flags.DEFINE_boolean("verbose", False, "Show TensorFlow's own log lines (native notices, "
                          "tracing and export INFO) on the console.")
 
@@ -96,7 +100,8 @@ def resolve_config(family: str):
 def main_for(family: str, run: Callable) -> Callable:
     """Builds an absl ``main`` that resolves the config and calls ``run``.
 
-    ``run(config, model_dir, data_dir, strategy, export, deterministic=, jit_compile=)``
+    ``run(config, model_dir, data_dir, strategy, export, deterministic=, jit_compile=,
+    precision=)``
     does the work.
     """
 
@@ -112,7 +117,8 @@ def main_for(family: str, run: Callable) -> Callable:
                 raise FileNotFoundError(f"data directory '{FLAGS.data_dir}' does not exist")
             model_dir = FLAGS.model_dir or default_model_dir(family, preset)
             run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export,
-                deterministic=FLAGS.deterministic, jit_compile=FLAGS.jit_compile)
+                deterministic=FLAGS.deterministic, jit_compile=FLAGS.jit_compile,
+                precision=FLAGS.precision)
         except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)

@@ -27,6 +27,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from tfaudiogan.layers.mixed_precision import compute_in_float32
+from tfaudiogan.training import precision as precision_policy
 from tfaudiogan.training import run_dir
 from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run
@@ -36,13 +38,14 @@ JIT_CHOICES = ("auto", "on", "off")
 
 
 def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
-          deterministic: bool = False) -> Run:
-    """Steps 1-2: the run directory, log, strategy, global seed and (optionally) op
-    determinism of a run."""
+          deterministic: bool = False, precision: str = "float32") -> Run:
+    """Steps 1-2: the run directory, log, precision policy (training/precision.py; set before
+    any network is built), strategy, global seed and (optionally) op determinism of a run."""
     model_dir = Path(model_dir)
     config = run_dir.prepare(model_dir, config, recipe.config_cls)
     logger = run_dir.run_logger(model_dir)
     logger.info("run directory %s (config.json written)", model_dir)
+    precision_policy.set_policy(precision, logger)
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     logger.info(describe_setup(strategy))
     keras.utils.set_random_seed(config.train.seed)
@@ -118,9 +121,10 @@ def write_metrics(run: Run, metrics: dict) -> None:
     (run.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
+@precision_policy.restores_policy  # the global policy is float32 again afterwards
 def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         export: bool = True, extra_callbacks: list | None = None, deterministic: bool = False,
-        jit_compile: str = "auto") -> dict:
+        jit_compile: str = "auto", precision: str = "float32") -> dict:
     """Trains (or resumes), evaluates, writes ``metrics.json`` and optionally exports.
 
     Args:
@@ -133,11 +137,12 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         extra_callbacks: appended to the callbacks of every phase (custom logging, tests).
         deterministic: turn on TensorFlow's op determinism.
         jit_compile: "auto" (Keras: XLA where a GPU is visible), "on" or "off".
+        precision: "float32", "mixed" (training/precision.py) or a Keras policy name.
 
     Returns:
         The metrics dict also written to ``model_dir/metrics.json``.
     """
-    context = start(recipe, config, model_dir, data_dir, strategy, deterministic)
+    context = start(recipe, config, model_dir, data_dir, strategy, deterministic, precision)
     dataset = getattr(getattr(context.config, "data", None), "dataset", "see the recipe")
     context.logger.info("data: %s", f"{dataset} from {data_dir}" if data_dir
                         else f"{dataset} (built in)")
@@ -150,7 +155,8 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         seconds += phase.seconds
         final_losses = {k: float(v[-1]) for k, v in phase.history.history.items() if v}
     model = recipe.trained_model(context, data, last)
-    recipe.save(context, model)
+    with compute_in_float32(model):  # the .keras files hold float32 networks
+        recipe.save(context, model)
     metrics = recipe.evaluate(context, model, data)
     curve = loss_curve(context.model_dir / "history.csv")
     if curve:
