@@ -14,6 +14,13 @@ Keras 3's `fit()` needs four things from such a model, all handled here:
   dict of `keras.metrics.Mean` results, exposed through :attr:`GANModel.metrics` so Keras resets
   them every epoch.
 
+Mixed precision (tfaudiogan/training/precision.py): under the ``mixed_float16`` policy
+:meth:`GANModel.compile` wraps every optimizer in a `keras.optimizers.LossScaleOptimizer`, and
+:meth:`GANModel.minimize` (the one gradient step every `train_step` takes) scales the loss's
+gradient by the optimizer's dynamic loss scale; the optimizer unscales it and skips the update
+(halving the scale) when a gradient is not finite. Under ``mixed_bfloat16`` and ``float32``
+nothing is scaled.
+
 Learning-rate schedules must live inside the optimizers (`keras.optimizers.schedules`):
 `model.optimizer` is None, so `LearningRateScheduler`-style callbacks cannot work.
 """
@@ -105,8 +112,33 @@ class GANModel(keras.Model):
         with self.distribute_strategy.scope():
             for name in sorted(owned):
                 optimizer = optimizers[name]
+                if (self.dtype_policy.name == "mixed_float16"
+                        and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
+                    optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=name)
                 setattr(self, name, optimizer)  # tracked: saved by checkpoints and backups
                 optimizer.build(owned[name])  # P2/P3: build now, inside the strategy scope
+
+    @staticmethod
+    def minimize(optimizer: keras.optimizers.Optimizer, tape: tf.GradientTape, loss: tf.Tensor,
+                 variables: Sequence) -> None:
+        """One update of ``variables`` by ``optimizer`` along the gradient of ``loss``.
+
+        With a `keras.optimizers.LossScaleOptimizer` (``mixed_float16``) the backward pass is
+        seeded with ``optimizer.scale_loss(1)`` instead of 1: the gradients are those of
+        ``scale_loss(loss)`` (exactly what scaling the loss inside the tape gives, without an
+        extra op in every tape), and ``apply_gradients`` unscales them or skips the step.
+
+        Args:
+            optimizer: the optimizer of ``variables`` (as stored by :meth:`compile`).
+            tape: the (exited) tape that recorded ``loss``.
+            loss: scalar float32 replica-scaled loss (:mod:`tfaudiogan.losses`).
+            variables: the variables to update.
+        """
+        seed = None
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            seed = optimizer.scale_loss(tf.ones_like(loss))
+        grads = tape.gradient(loss, variables, output_gradients=seed)
+        optimizer.apply_gradients(zip(grads, variables))
 
     @property
     def metrics(self) -> list:

@@ -274,8 +274,7 @@ class CycleGAN(GANModel):
         g_vars = self.optimizer_variables()["g_optimizer"]
         with tf.GradientTape() as tape:
             g_terms, (fake_a, fake_b) = self.generator_losses(real_a, real_b, training=True)
-        grads = tape.gradient(g_terms["g_loss"], g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        self.minimize(self.g_optimizer, tape, g_terms["g_loss"], g_vars)
 
         #   D step on the fakes from before the G step, through one pool per domain, detached:
         #   L_D = k * (adv(D_a(a), 1) + adv(D_a(pool_a(fake_a)), 0))
@@ -286,8 +285,7 @@ class CycleGAN(GANModel):
         d_vars = self.optimizer_variables()["d_optimizer"]
         with tf.GradientTape() as tape:
             d_terms = self.discriminator_losses(real_a, real_b, pooled_a, pooled_b)
-        grads = tape.gradient(d_terms["d_loss"], d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        self.minimize(self.d_optimizer, tape, d_terms["d_loss"], d_vars)
         return self.report({**g_terms, **d_terms})
 
     def _seed_train_step(self, real_a: tf.Tensor, real_b: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -319,7 +317,7 @@ class CycleGAN(GANModel):
             variables = gen.trainable_variables
             with tf.GradientTape() as tape:
                 terms = self.generator_loss(direction, real_a, real_b, training=True)
-            optimizer.apply_gradients(zip(tape.gradient(terms["loss"], variables), variables))
+            self.minimize(optimizer, tape, terms["loss"], variables)
             values.update({_SEED_NAMES[direction][key]: terms[key]
                            for key in _SEED_NAMES[direction] if key in terms})
         values["g_loss"] = tf.add_n([values[k] for k in (*_GENERATOR_TERMS, *_IDENTITY_TERMS)
@@ -335,7 +333,7 @@ class CycleGAN(GANModel):
             loss = self.d_loss_factor * tf.add_n([
                 adversarial_loss(self.adversarial, disc(images, training=True), target)
                 for images, target in batches])
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.minimize(optimizer, tape, loss, variables)
         return loss
 
     @staticmethod

@@ -110,8 +110,7 @@ class DDSPGAN(GANModel):
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = discriminator_loss(self.loss_kind, real_logits, fake_logits)
-        grads = tape.gradient(d_loss, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        self.minimize(self.d_optimizer, tape, d_loss, d_vars)
         #   G step, fresh z: L_G = BCE(D(MFCC(G(z))), 1) (non-saturating; hinge: -D(G(z));
         #   lsgan: (D(G(z)) - 1)^2); gradients flow through the synths into the CPPNs and the
         #   synths' internal controls.
@@ -120,12 +119,11 @@ class DDSPGAN(GANModel):
                                 training=True)
             g_loss = generator_loss(self.loss_kind, self.discriminator(out["audio"],
                                                                        training=True))
-        grads = tape.gradient(g_loss, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        self.minimize(self.g_optimizer, tape, g_loss, g_vars)
         scale = 1.0 / tf.cast(num_replicas(), tf.float32)
         return self.report({"d_loss": d_loss, "g_loss": g_loss,
-                            "d_real": tf.reduce_mean(real_logits) * scale,
-                            "d_fake": tf.reduce_mean(fake_logits) * scale})
+                            "d_real": tf.reduce_mean(tf.cast(real_logits, tf.float32)) * scale,
+                            "d_fake": tf.reduce_mean(tf.cast(fake_logits, tf.float32)) * scale})
 
 
 def _unpack(data, need_pitch: bool):

@@ -217,7 +217,8 @@ class GANSynth(GANModel):
 
     @staticmethod
     def _cross_entropy(labels, logits) -> tf.Tensor:
-        return replica_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        return replica_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels, tf.cast(logits, tf.float32)))
 
     def discriminator_losses(self, real, labels, fake) -> dict[str, tf.Tensor]:
         """All discriminator terms (replica-scaled scalars) for one batch.
@@ -232,7 +233,7 @@ class GANSynth(GANModel):
         terms = {
             "w_distance": replica_mean(real_logits) - replica_mean(fake_logits),
             "gp": self.penalty(real, fake),
-            "drift": self.drift_weight * replica_mean(tf.square(real_logits)),
+            "drift": self.drift_weight * replica_mean(tf.square(tf.cast(real_logits, tf.float32))),
             "d_ac": self.d_ac_weight * self._cross_entropy(labels, real_classes),
         }
         terms["d_loss"] = (wasserstein_d_loss(real_logits, fake_logits) + terms["gp"]
@@ -296,7 +297,7 @@ class GANSynth(GANModel):
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             terms = self.discriminator_losses(real, labels, fake)
-        self.d_optimizer.apply_gradients(zip(tape.gradient(terms["d_loss"], d_vars), d_vars))
+        self.minimize(self.d_optimizer, tape, terms["d_loss"], d_vars)
         return terms
 
     def _generator_step(self, batch) -> tuple[tf.Tensor, tf.Tensor]:
@@ -311,7 +312,7 @@ class GANSynth(GANModel):
                                                            training=True)
             g_ac = self.g_ac_weight * self._cross_entropy(fake_labels, fake_classes)
             g_loss = wasserstein_g_loss(fake_logits) + g_ac
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+        self.minimize(self.g_optimizer, tape, g_loss, g_vars)
         return g_loss, g_ac
 
     def _update_ema(self) -> None:

@@ -175,8 +175,7 @@ class WaveGAN(GANModel):
             fake = self.generator(self.sample_z(batch), training=True)
             with tf.GradientTape() as tape:
                 terms = self.discriminator_losses(real, fake)
-            grads = tape.gradient(terms["d_loss"], d_vars)
-            self.d_optimizer.apply_gradients(zip(grads, d_vars))
+            self.minimize(self.d_optimizer, tape, terms["d_loss"], d_vars)
             if self.loss_kind == "wgan":
                 for var in d_vars:
                     var.assign(tf.clip_by_value(var, -self.clip, self.clip))
@@ -195,8 +194,7 @@ class WaveGAN(GANModel):
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_z(batch), training=True)
             g_loss = generator_loss(self.loss_kind, self._critic(fake))
-        grads = tape.gradient(g_loss, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        self.minimize(self.g_optimizer, tape, g_loss, g_vars)
         return self.report({**totals, "g_loss": g_loss})
 
     def _real_batches(self, data) -> tf.Tensor:
