@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfaudiogan.layers.mixed_precision import upcast_float16
+
 # Reference lib/layers.py minibatch_mean_stddev: sqrt(var + 1e-6).
 MINIBATCH_STDDEV_EPSILON = 1e-6
 
@@ -27,8 +29,10 @@ def minibatch_mean_stddev(x, epsilon: float = MINIBATCH_STDDEV_EPSILON):
         epsilon: added to the (biased) batch variance before the square root.
 
     Returns:
-        A scalar tensor.
+        A scalar tensor, float32 for a float16 ``x`` (whose squares overflow above 256), else
+        of ``x``'s dtype.
     """
+    x, _ = upcast_float16(x)
     variance = ops.var(x, axis=0)
     return ops.mean(ops.sqrt(variance + epsilon))
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfaudiogan.layers.mixed_precision import upcast_float16
+
 # PyTorch nn.InstanceNorm2d default eps (reference/cyclegan.md section 1.1).
 REFERENCE_EPSILON = 1e-5
 
@@ -42,10 +44,11 @@ class InstanceNormalization(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, x):
+        x, dtype = upcast_float16(x)  # float16: statistics in float32 (squares overflow)
         shifted = x - x[:, :1, :1, :]
         centred = shifted - ops.mean(shifted, axis=(1, 2), keepdims=True)
         variance = ops.mean(ops.square(centred), axis=(1, 2), keepdims=True)
-        return centred * ops.rsqrt(variance + self.epsilon)
+        return ops.cast(centred * ops.rsqrt(variance + self.epsilon), dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfaudiogan.layers.mixed_precision import upcast_float16
+
 # Reference lib/layers.py pixel_norm(epsilon=1.0e-8).
 PIXEL_NORM_EPSILON = 1e-8
 
@@ -22,9 +24,12 @@ def pixel_norm(x, epsilon: float = PIXEL_NORM_EPSILON):
         epsilon: added to the mean square before the reciprocal square root.
 
     Returns:
-        Same shape as ``x``.
+        Same shape and dtype as ``x``; a float16 ``x`` is normalised in float32 (its squares
+        overflow above 256 and the 1e-8 epsilon underflows to 0).
     """
-    return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + epsilon)
+    x, dtype = upcast_float16(x)
+    y = x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + epsilon)
+    return ops.cast(y, dtype)
 
 
 @keras.saving.register_keras_serializable(package="tfaudiogan")

@@ -44,6 +44,7 @@ from tfaudiogan.audio.log_mel import (
     log_mel_frames,
     mel_matrix,
 )
+from tfaudiogan.layers.mixed_precision import FLOAT32
 
 __all__ = ["LogMelSpectrogram", "import_tf1_sc09_classifier", "sc09_classifier"]
 
@@ -57,13 +58,15 @@ class LogMelSpectrogram(keras.layers.Layer):
     """Keras layer: waveform ``[batch, samples]`` -> log-mel ``[batch, frames, n_mels]``.
 
     No weights; the output is gradient-stopped (``tf.stop_gradient`` in the reference).
-    Arguments as :func:`tfaudiogan.audio.log_mel.log_mel_features`.
+    Arguments as :func:`tfaudiogan.audio.log_mel.log_mel_features`; computes in float32 unless
+    a ``dtype`` is given (under a mixed precision policy too).
     """
 
     def __init__(self, fft_length: int = CLASSIFIER_FFT, frame_step: int = FRAME_STEP,
                  n_mels: int = N_MELS, sample_rate: int = SAMPLE_RATE,
                  lower_hz: float = LOWER_HZ, upper_hz: float = UPPER_HZ,
                  log_eps: float = LOG_EPS, **kwargs):
+        kwargs.setdefault("dtype", FLOAT32)
         super().__init__(**kwargs)
         self.fft_length = int(fft_length)
         self.frame_step = int(frame_step)
@@ -154,7 +157,7 @@ def sc09_classifier(
         x = keras.layers.MaxPooling2D(2, 2, name=f"pool_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)  # [b, frames/16 * mels/16 * filters]
     x = _bn("bn_flat", bn_momentum)(x)
-    logits = keras.layers.Dense(n_classes, name="logits")(x)
+    logits = keras.layers.Dense(n_classes, dtype=FLOAT32, name="logits")(x)  # float32 logits
     return keras.Model(waves, logits, name=name)
 
 

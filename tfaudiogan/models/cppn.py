@@ -86,12 +86,15 @@ class CPPN(keras.layers.Layer):
         self.latent_scale = float(latent_scale)
         self.output_bias = float(output_bias)
         self._coords = time_coordinates(self.n_frames, self.coordinate_scale, self.n_periodic)
-        self.z_proj = keras.layers.Dense(self.units, name="z_proj")
-        self.c_proj = keras.layers.Dense(self.units, use_bias=False, name="coord_proj")
-        self.hidden = [keras.layers.Dense(self.units, activation="tanh", name=f"hidden_{i}")
+        policy = self.dtype_policy  # the sub-layers compute in the CPPN's dtype
+        self.z_proj = keras.layers.Dense(self.units, dtype=policy, name="z_proj")
+        self.c_proj = keras.layers.Dense(self.units, use_bias=False, dtype=policy,
+                                         name="coord_proj")
+        self.hidden = [keras.layers.Dense(self.units, activation="tanh", dtype=policy,
+                                          name=f"hidden_{i}")
                        for i in range(1, self.depth)]
         self.head = keras.layers.Dense(
-            self.n_outputs, name="head",
+            self.n_outputs, name="head", dtype=policy,
             bias_initializer=keras.initializers.Constant(self.output_bias))
 
     def build(self, z_shape):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import keras
 
 from tfaudiogan.layers import ReflectionPadding2D, instance_norm
+from tfaudiogan.layers.mixed_precision import FLOAT32
 
 # Reference init_weights('normal', init_gain=0.02) for every Conv/ConvTranspose/Linear weight.
 INIT_STDDEV = 0.02
@@ -41,7 +42,7 @@ def _check_positive(**values: int) -> None:
 
 
 def padded_conv(x, filters: int, kernel_size: int, strides: int, padding: int, name: str,
-                reflect: bool = False):
+                reflect: bool = False, dtype=None):
     """PyTorch-aligned ``Conv2d(kernel_size, stride, padding)``: explicit pad + 'valid' conv.
 
     Args:
@@ -52,20 +53,21 @@ def padded_conv(x, filters: int, kernel_size: int, strides: int, padding: int, n
         padding: pixels padded on every side (zeros, or reflection if ``reflect``).
         name: name of the conv layer; the padding layer is ``name + "_pad"``.
         reflect: reflection padding (reference ``ReflectionPad2d``) instead of zeros.
+        dtype: dtype policy of both layers (None: the global one).
 
     Returns:
         ``[batch, (height + 2p - k) // s + 1, (width + 2p - k) // s + 1, filters]``.
     """
     if padding:
         pad_layer = ReflectionPadding2D if reflect else keras.layers.ZeroPadding2D
-        x = pad_layer(padding, name=f"{name}_pad")(x)
+        x = pad_layer(padding, dtype=dtype, name=f"{name}_pad")(x)
     return keras.layers.Conv2D(
         filters, kernel_size, strides=strides, padding="valid", use_bias=True,
-        kernel_initializer=_kernel_init(), bias_initializer="zeros", name=name,
+        kernel_initializer=_kernel_init(), bias_initializer="zeros", dtype=dtype, name=name,
     )(x)
 
 
-def upsample_conv(x, filters: int, name: str):
+def upsample_conv(x, filters: int, name: str, crop_dtype=None):
     """PyTorch-aligned ``ConvTranspose2d(k3, s2, padding 1, output_padding 1)``.
 
     A 'valid' k3/s2 transposed conv gives the full ``2H + 1`` output; PyTorch keeps rows
@@ -75,6 +77,7 @@ def upsample_conv(x, filters: int, name: str):
         x: ``[batch, height, width, in_channels]``.
         filters: output channels.
         name: name of the transposed-conv layer.
+        crop_dtype: dtype policy of the crop layer (float32 for an output layer).
 
     Returns:
         ``[batch, 2 * height, 2 * width, filters]``.
@@ -83,11 +86,12 @@ def upsample_conv(x, filters: int, name: str):
         filters, 3, strides=2, padding="valid", use_bias=True,
         kernel_initializer=_kernel_init(), bias_initializer="zeros", name=name,
     )(x)
-    return keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_crop")(x)
+    return keras.layers.Cropping2D(((1, 0), (1, 0)), dtype=crop_dtype, name=f"{name}_crop")(x)
 
 
-def _norm_act(x, name: str, norm: bool, activation: str):
-    """Optional instance norm (``name_norm``) then an activation (``name_<activation>``)."""
+def _norm_act(x, name: str, norm: bool, activation: str, dtype=None):
+    """Optional instance norm (``name_norm``) then an activation (``name_<activation>``) with
+    the dtype policy ``dtype`` (None: the global one)."""
     if norm:
         x = instance_norm(name=f"{name}_norm")(x)
     if activation == "relu":
@@ -95,7 +99,7 @@ def _norm_act(x, name: str, norm: bool, activation: str):
     elif activation == "leaky_relu":
         x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_lrelu")(x)
     elif activation == "tanh":
-        x = keras.layers.Activation("tanh", name=f"{name}_tanh")(x)
+        x = keras.layers.Activation("tanh", dtype=dtype, name=f"{name}_tanh")(x)
     elif activation != "linear":
         raise ValueError(
             f"activation must be 'relu', 'leaky_relu', 'tanh' or 'linear'; got {activation!r}"
@@ -165,7 +169,8 @@ def resnet_generator(channels: int = 1, ngf: int = 64, n_blocks: int = 9,
         x = upsample_conv(x, mult * ngf, f"u{mult * ngf}")
         x = _norm_act(x, f"u{mult * ngf}", norm=True, activation="relu")
     x = padded_conv(x, out_channels, 7, 1, 3, "c7s1_out", reflect=True)
-    outputs = _norm_act(x, "c7s1_out", norm=False, activation="tanh")
+    # the tanh in float32 under a mixed policy: float32 images for the losses and the iSTFT
+    outputs = _norm_act(x, "c7s1_out", norm=False, activation="tanh", dtype=FLOAT32)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -207,7 +212,7 @@ def patch_discriminator(channels: int = 1, ndf: int = 64, n_layers: int = 3,
         conv_name = _conv_name(filters, used)
         x = padded_conv(x, filters, 4, strides, 1, conv_name)
         x = _norm_act(x, conv_name, norm=i > 0, activation="leaky_relu")
-    outputs = padded_conv(x, 1, 4, 1, 1, "patch_logits")
+    outputs = padded_conv(x, 1, 4, 1, 1, "patch_logits", dtype=FLOAT32)  # float32 logits
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -263,8 +268,8 @@ def music_style_generator(channels: int = 1, ngf: int = 64, n_blocks: int = 9,
         x = residual_block(x, f"res{i}")
     x = upsample_conv(x, ngf, f"u{ngf}")
     x = _norm_act(x, f"u{ngf}", norm=True, activation="relu")
-    x = upsample_conv(x, channels, "u_out")
-    outputs = _norm_act(x, "u_out", norm=False, activation=output_activation)
+    x = upsample_conv(x, channels, "u_out", crop_dtype=FLOAT32)  # float32 output from the crop
+    outputs = _norm_act(x, "u_out", norm=False, activation=output_activation, dtype=FLOAT32)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -309,6 +314,7 @@ def music_style_discriminator(channels: int = 1, ndf: int = 64, activation: str 
         x = padded_conv(x, filters, 4, strides, 1, conv_name)
         x = _norm_act(x, conv_name, norm=i > 0, activation=activation)
     outputs = keras.layers.Dense(
-        1, kernel_initializer=_kernel_init(), bias_initializer="zeros", name="dense_logits"
+        1, kernel_initializer=_kernel_init(), bias_initializer="zeros", dtype=FLOAT32,
+        name="dense_logits"
     )(x)
     return keras.Model(inputs, outputs, name=name)

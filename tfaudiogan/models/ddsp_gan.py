@@ -44,6 +44,7 @@ import tensorflow as tf
 
 from tfaudiogan.audio import features
 from tfaudiogan.audio.pitch import midi_to_hz
+from tfaudiogan.layers.mixed_precision import FLOAT32
 from tfaudiogan.models.cppn import CPPN
 from tfaudiogan.synths import core
 from tfaudiogan.synths.harmonic import Harmonic, normalize_harmonics
@@ -101,6 +102,8 @@ class DDSPSynth(keras.layers.Layer):
         noise_excitation: "fresh_in_training" (default), "fresh" or "fixed" (module docstring).
         phase_accumulation: Harmonic phase, "accurate" (default, float64-like over any
             length) or "ddsp" (DDSP's float32 cumsum), see synths.harmonic_synthesis.
+        **kwargs: `keras.layers.Layer` arguments; ``dtype`` defaults to float32: the synthesis
+            computes in float32 under a mixed policy (its inputs are cast on entry).
 
     Call arguments (logits, `[batch, frames, ...]`): `f0_hz [B, F, 1]` in Hz,
     `amplitude_logits [B, F, 1]`, `harmonic_logits [B, F, K]`, `noise_logits [B, F, bands]`;
@@ -116,6 +119,7 @@ class DDSPSynth(keras.layers.Layer):
                  reverb_length: int = 48000, use_fft: bool = False, noise_seed: int = 0,
                  noise_excitation: str = "fresh_in_training",
                  phase_accumulation: str = "accurate", **kwargs):
+        kwargs.setdefault("dtype", FLOAT32)
         super().__init__(**kwargs)
         if noise_excitation not in NOISE_EXCITATIONS:
             raise ValueError(f"noise_excitation must be one of {NOISE_EXCITATIONS}, got "
@@ -129,16 +133,19 @@ class DDSPSynth(keras.layers.Layer):
         self.reverb, self.reverb_length = bool(reverb), int(reverb_length)
         self.use_fft, self.noise_seed = bool(use_fft), int(noise_seed)
         self.harmonic = Harmonic(self.n_samples, self.sample_rate,
-                                 phase_accumulation=self.phase_accumulation, name="harmonic")
+                                 phase_accumulation=self.phase_accumulation,
+                                 dtype=self.dtype_policy, name="harmonic")
         self.noise = FilteredNoise(self.n_samples, self.noise_window_size, scale_fn=None,
                                    use_fft=self.use_fft, seed=self.noise_seed,
+                                   dtype=self.dtype_policy,
                                    name="filtered_noise")
         self.reverb_layer = None
         if self.reverb:
             from tfaudiogan.synths.reverb import Reverb
 
             self.reverb_layer = Reverb(trainable=True, reverb_length=self.reverb_length,
-                                       use_fft=self.use_fft, name="reverb")
+                                       use_fft=self.use_fft, dtype=self.dtype_policy,
+                                       name="reverb")
 
     def build(self, *shapes):
         # Trainable internal synth controls (seed 003): static timbre and mix offsets.
@@ -239,11 +246,13 @@ class F0Head(keras.layers.Layer):
 
     Unconditional: `unit_to_hz(sigmoid(x), f0_min, f0_max)` (interpolation in MIDI).
     Conditioned: `midi_to_hz(pitch + max_bend * tanh(x))` (the pitch sets the F0 centre, the
-    CPPN adds at most `max_bend` semitones of glide/vibrato).
+    CPPN adds at most `max_bend` semitones of glide/vibrato). Computes in float32 unless a
+    ``dtype`` is given (pitch accuracy under a mixed policy).
     """
 
     def __init__(self, f0_min: float = 32.70, f0_max: float = 1046.5, max_bend: float = 1.0,
                  **kwargs):
+        kwargs.setdefault("dtype", FLOAT32)
         super().__init__(**kwargs)
         self.f0_min, self.f0_max, self.max_bend = float(f0_min), float(f0_max), float(max_bend)
 
@@ -324,7 +333,9 @@ def generator(latent_dim: int = 64, n_samples: int = 64000, sample_rate: int = 1
         pitch = keras.Input((), name="pitch")
         inputs.append(pitch)
     cppn = dict(units=cppn_units, depth=cppn_depth, n_periodic=n_periodic)
-    f0_logits = CPPN(n_frames, 1, name="f0_cppn", **cppn)(z)
+    # Under a mixed policy the F0 curve (CPPN and head) and the synth compute in float32: a
+    # bfloat16 F0 logit is off by up to ~6 cents; the loudness and timbre CPPNs use the policy.
+    f0_logits = CPPN(n_frames, 1, dtype=FLOAT32, name="f0_cppn", **cppn)(z)
     f0_hz = F0Head(f0_min, f0_max, max_bend, name="f0_hz")(f0_logits, pitch)
     amp_logits = CPPN(n_frames, 1, output_bias=amplitude_bias, name="loudness_cppn", **cppn)(z)
     timbre = CPPN(timbre_frames, n_harmonics + n_noise_bands, name="timbre_cppn", **cppn)(z)
@@ -341,10 +352,14 @@ def generator(latent_dim: int = 64, n_samples: int = 64000, sample_rate: int = 1
 
 @keras.saving.register_keras_serializable(package="tfaudiogan")
 class MFCC(keras.layers.Layer):
-    """In-graph, differentiable MFCCs `[B, samples] -> [B, frames, n_mfcc]` (audio.features)."""
+    """In-graph, differentiable MFCCs `[B, samples] -> [B, frames, n_mfcc]` (audio.features).
+
+    Computes in float32 unless a ``dtype`` is given (the STFT, mel and log under any policy).
+    """
 
     def __init__(self, sample_rate: int = 16000, fft_size: int = 1024, overlap: float = 0.5,
                  n_mels: int = 128, n_mfcc: int = 30, **kwargs):
+        kwargs.setdefault("dtype", FLOAT32)
         super().__init__(**kwargs)
         self.sample_rate, self.fft_size = int(sample_rate), int(fft_size)
         self.overlap, self.n_mels, self.n_mfcc = float(overlap), int(n_mels), int(n_mfcc)
@@ -385,12 +400,13 @@ def discriminator(n_samples: int = 64000, sample_rate: int = 16000, fft_size: in
     audio = keras.Input((n_samples,), name="audio")
     x = MFCC(sample_rate, fft_size, overlap, n_mels, n_mfcc, name="mfcc")(audio)
     # Instance norm per coefficient over time, as DDSP's MFCC encoder (eps 1e-5, brief).
-    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name="mfcc_norm")(x)
+    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, dtype=FLOAT32,
+                                        name="mfcc_norm")(x)  # float32 front end
     x = keras.layers.Reshape((-1, n_mfcc, 1), name="to_image")(x)
     for i in range(3):
         x = keras.layers.Conv2D(ndf * 2 ** i, kernel_size, strides=2, padding="same",
                                 name=f"conv_{i}")(x)
         x = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"lrelu_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    logits = keras.layers.Dense(1, name="logit")(x)
+    logits = keras.layers.Dense(1, dtype=FLOAT32, name="logit")(x)  # float32 logits
     return keras.Model(audio, logits, name=name)

@@ -40,6 +40,7 @@ from tfaudiogan.layers.fade_in import (
     upscale,
 )
 from tfaudiogan.layers.minibatch_std import MINIBATCH_STDDEV_EPSILON, MinibatchStddev
+from tfaudiogan.layers.mixed_precision import FLOAT32
 from tfaudiogan.layers.pixel_norm import PIXEL_NORM_EPSILON, PixelNorm
 from tfaudiogan.layers.progressive_schedule import num_stages, stage_num_blocks
 
@@ -165,16 +166,20 @@ def generator(stage: int | None = None, *, alpha=1.0, latent_size: int = LATENT_
                       pixel_norm_epsilon)
         features.append(x)
 
+    # The output head (1x1 to_rgb convs, their activation, upscales, fade) computes in float32
+    # under a mixed policy: the spectrogram goes to the losses and the IF -> waveform inversion.
     rgbs = []
     for block, h in enumerate(features, start=1):
-        rgb = EqualizedConv2D(channels, 1, he_slope=OUTPUT_HE_SLOPE, name=f"block{block}_to_rgb")(h)
-        rgb = keras.layers.Activation(to_rgb_activation, name=f"block{block}_to_rgb_act")(rgb)
+        rgb = EqualizedConv2D(channels, 1, he_slope=OUTPUT_HE_SLOPE, dtype=FLOAT32,
+                              name=f"block{block}_to_rgb")(h)
+        rgb = keras.layers.Activation(to_rgb_activation, dtype=FLOAT32,
+                                      name=f"block{block}_to_rgb_act")(rgb)
         if block < n:
-            rgb = Upscale(2 ** (n - block), name=f"block{block}_rgb_upscale")(rgb)
+            rgb = Upscale(2 ** (n - block), dtype=FLOAT32, name=f"block{block}_rgb_upscale")(rgb)
         rgbs.append(rgb)
-    out = GeneratorFade(n, alpha, name="fade")(rgbs)
+    out = GeneratorFade(n, alpha, dtype=FLOAT32, name="fade")(rgbs)
     if full_size and n < num_resolutions:
-        out = Upscale(2 ** (num_resolutions - n), name="full_size_upscale")(out)
+        out = Upscale(2 ** (num_resolutions - n), dtype=FLOAT32, name="full_size_upscale")(out)
     return keras.Model({"z": z, "pitch": pitch}, out, name=name)
 
 
@@ -242,9 +247,9 @@ def discriminator(stage: int | None = None, *, alpha=1.0, num_pitches: int = NUM
     x = MinibatchStddev(minibatch_stddev_epsilon, name="minibatch_stddev")(x)
     x = _conv(x, nf(1), kernel_size, "same", "block1_conv0", leaky_slope)
     x = _conv(x, nf(0), tuple(start_shape), "valid", "block1_conv1", leaky_slope)
-    logits = EqualizedDense(1, he_slope=OUTPUT_HE_SLOPE, name="logits")(x)
-    classes = EqualizedDense(num_pitches, he_slope=OUTPUT_HE_SLOPE,
-                             name="classification_logits")(x)
+    logits = EqualizedDense(1, he_slope=OUTPUT_HE_SLOPE, dtype=FLOAT32, name="logits")(x)
+    classes = EqualizedDense(num_pitches, he_slope=OUTPUT_HE_SLOPE, dtype=FLOAT32,
+                             name="classification_logits")(x)  # float32 heads
     return keras.Model(inputs, [logits, classes], name=name)
 
 

@@ -52,6 +52,7 @@ from tfaudiogan.audio.log_frequency import (
     log_frequency_frames,
     log_frequency_matrix,
 )
+from tfaudiogan.layers.mixed_precision import FLOAT32
 
 __all__ = ["LogFrequencySpectrogram", "class_to_pitch", "feature_model", "pitch_classifier",
            "pitch_to_class"]
@@ -83,6 +84,7 @@ class LogFrequencySpectrogram(keras.layers.Layer):
     ``y = max(log(F |STFT| + eps) - max_over_note, -log_floor) * 2 / log_floor + 1`` in [-1, 1]
     (:func:`tfaudiogan.audio.log_frequency.log_frequency_features`, with ``F`` from
     :func:`tfaudiogan.audio.log_frequency.log_frequency_matrix`). No weights; gradient-stopped.
+    Computes in float32 unless a ``dtype`` is given (under a mixed precision policy too).
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE, fft_length: int = FFT_LENGTH,
@@ -90,6 +92,7 @@ class LogFrequencySpectrogram(keras.layers.Layer):
                  bins_per_semitone: int = BINS_PER_SEMITONE, n_bins: int = N_BINS,
                  min_width_bins: float = MIN_WIDTH_BINS, log_floor: float = LOG_FLOOR,
                  **kwargs):
+        kwargs.setdefault("dtype", FLOAT32)
         super().__init__(**kwargs)
         self.sample_rate, self.fft_length = int(sample_rate), int(fft_length)
         self.frame_step, self.min_midi = int(frame_step), float(min_midi)
@@ -164,8 +167,9 @@ def pitch_classifier(n_classes: int = MAX_PITCH - MIN_PITCH + 1,
     x = keras.layers.Conv1D(freq_channels, freq_kernel, padding="same", activation="relu",
                             name="freq_conv")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(embedding_dim, activation="relu", name="embedding")(x)
-    logits = keras.layers.Dense(n_classes, name="logits")(x)
+    # float32 embedding (the FD features) and logits under a mixed precision policy
+    x = keras.layers.Dense(embedding_dim, activation="relu", dtype=FLOAT32, name="embedding")(x)
+    logits = keras.layers.Dense(n_classes, dtype=FLOAT32, name="logits")(x)
     return keras.Model(waves, logits, name=name)
 
 

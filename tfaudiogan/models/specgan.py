@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keras
 
+from tfaudiogan.layers.mixed_precision import FLOAT32
 from tfaudiogan.layers.phase_shuffle import PhaseShuffle
 from tfaudiogan.models.wavegan import maybe_batchnorm
 
@@ -93,7 +94,7 @@ def generator(dim: int = 64, channels: int = 1, latent_dim: int = 100,
         x = maybe_batchnorm(x, batchnorm, f"upconv_{i}")
         x = keras.layers.ReLU(name=f"upconv_{i}_relu")(x)
     x = _upconv(x, channels, kernel_size, upsample, "upconv_4")
-    outputs = keras.layers.Activation("tanh", name="upconv_4_tanh")(x)
+    outputs = keras.layers.Activation("tanh", dtype=FLOAT32, name="upconv_4_tanh")(x)
     return keras.Model(z, outputs, name=name)
 
 
@@ -147,5 +148,6 @@ def discriminator(dim: int = 64, channels: int = 1, kernel_size: int = KERNEL_SI
                              name=f"downconv_{i}_phaseshuffle")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     logits = keras.layers.Dense(1, kernel_initializer=_kernel_init(), bias_initializer="zeros",
+                                dtype=FLOAT32,  # float32 logits under a mixed policy
                                 name="output")(x)
     return keras.Model(inputs, logits, name=name)

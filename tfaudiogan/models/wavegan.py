@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import keras
 
+from tfaudiogan.layers.mixed_precision import FLOAT32
 from tfaudiogan.layers.phase_shuffle import PhaseShuffle
 
 # Supported slice lengths (reference train_wavegan.py:531, --data_slice_len choices).
@@ -148,10 +149,11 @@ def generator(slice_len: int = 16384, dim: int = 64, channels: int = 1, latent_d
     last = f"upconv_{len(widths)}"
     x = _upconv(x, channels, slice_len // (INITIAL_STEPS * STRIDE ** len(widths)), kernel_size,
                 upsample, last)
-    x = keras.layers.Activation("tanh", name=f"{last}_tanh")(x)
+    # float32 from here on under a mixed policy (layers/mixed_precision.py): the output audio
+    x = keras.layers.Activation("tanh", dtype=FLOAT32, name=f"{last}_tanh")(x)
     if post_filter:
         x = keras.layers.DepthwiseConv1D(
-            post_filter_len, padding="same", use_bias=False,
+            post_filter_len, padding="same", use_bias=False, dtype=FLOAT32,
             depthwise_initializer=_kernel_init(), name="pp_filt")(x)
     return keras.Model(z, x, name=name)
 
@@ -216,5 +218,5 @@ def discriminator(slice_len: int = 16384, dim: int = 64, channels: int = 1,
                              name=f"phase_shuffle_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     logits = keras.layers.Dense(1, kernel_initializer=_kernel_init(), bias_initializer="zeros",
-                                name="output")(x)
+                                dtype=FLOAT32, name="output")(x)  # float32 logits
     return keras.Model(inputs, logits, name=name)

@@ -362,6 +362,8 @@ class Harmonic(keras.layers.Layer):
             so Keras' automatic XLA compilation stays off (the harmonic count is dynamic).
         phase_accumulation: "accurate" (default) or "ddsp" (DDSP's float32 phase cumsum, bit
             for bit); see :func:`harmonic_synthesis`.
+        **kwargs: `keras.layers.Layer` arguments; ``dtype`` defaults to float32 (synthesis
+            stays float32 under a mixed precision policy).
 
     Call arguments (DDSP order):
         amplitudes: `[batch, frames, 1]` logits.
@@ -376,6 +378,7 @@ class Harmonic(keras.layers.Layer):
                  scale_fn="exp_sigmoid", normalize_below_nyquist: bool = True,
                  amp_resample_method: str = "window", skip_inaudible: bool = True,
                  phase_accumulation: str = "accurate", **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.phase_accumulation = core.check_phase_accumulation(phase_accumulation)
         self.skip_inaudible = bool(skip_inaudible)

@@ -290,6 +290,8 @@ class FilteredNoise(keras.layers.Layer):
             magnitudes 1.9793e-5, i.e. nearly silent noise at initialisation).
         use_fft: RFFT/IRFFT path (False: TFLite built-in ops only, same output).
         seed: seed of the layer's noise generator (keras.random.SeedGenerator).
+        **kwargs: `keras.layers.Layer` arguments; ``dtype`` defaults to float32 (synthesis
+            stays float32 under a mixed precision policy).
 
     Call arguments:
         magnitudes: `[batch, frames, bands]` logits.
@@ -304,6 +306,7 @@ class FilteredNoise(keras.layers.Layer):
     def __init__(self, n_samples: int = 64000, window_size: int = 257,
                  scale_fn="exp_sigmoid", initial_bias: float = -5.0, use_fft: bool = True,
                  seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.n_samples = int(n_samples)
         self.window_size = int(window_size)

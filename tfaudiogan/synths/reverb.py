@@ -110,6 +110,8 @@ class Reverb(keras.layers.Layer):
             (TFLite built-in ops only, same output to float32 rounding).
         block_size: partition size of the built-in path.
         ir_stddev: initial standard deviation of the trainable IR (DDSP: 1e-6).
+        **kwargs: `keras.layers.Layer` arguments; ``dtype`` defaults to float32 (synthesis
+            stays float32 under a mixed precision policy).
 
     Call arguments:
         audio: `[batch, samples]`.
@@ -122,6 +124,7 @@ class Reverb(keras.layers.Layer):
     def __init__(self, trainable: bool = False, reverb_length: int = 48000,
                  add_dry: bool = True, use_fft: bool = True, block_size: int = 256,
                  ir_stddev: float = 1e-6, **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(trainable=trainable, **kwargs)
         self.learn_ir = bool(trainable)
         self.reverb_length = int(reverb_length)
