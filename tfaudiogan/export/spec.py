@@ -17,11 +17,17 @@ Layout (TF Serving, reference/ecosystem.md section 3.2): ``<root>/<name>/<intege
 written by ``keras.export.ExportArchive`` (export/saved_model.py) with the ``tfaudiogan.json``
 sidecar, and ``<root>/<name>_<version>.tflite`` converted with built-in ops only
 (export/tflite.py).
+
+Every graph is float32 (inputs, outputs and compute), whatever precision policy the models
+were trained under: the signatures are traced with every layer of ``spec.models`` switched to
+float32 (:func:`tfaudiogan.layers.mixed_precision.compute_in_float32`). TFLite has no bfloat16
+kernels, and clients send and receive float32.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -35,6 +41,7 @@ import tensorflow as tf
 from tfaudiogan.export.saved_model import next_version, write_archive
 from tfaudiogan.export.signatures import DEFAULT_SIGNATURE, LIMIT_KEYS, check_inputs
 from tfaudiogan.export.tflite import write_tflite
+from tfaudiogan.layers.mixed_precision import compute_in_float32
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -56,9 +63,20 @@ class Signature:
         """Input name -> spec."""
         return {spec.name: spec for spec in self.inputs}
 
-    def function(self):
-        """The traceable ``tf.function`` with this input signature."""
-        return tf.function(self.fn, input_signature=list(self.inputs))
+    def function(self, models: tuple[keras.Model, ...] = ()):
+        """The traceable ``tf.function`` with this input signature.
+
+        Args:
+            models: networks ``fn`` calls; every trace of the function runs them in float32
+                (a mixed-precision policy's 16-bit layers are switched back for the trace).
+        """
+        fn = self.fn
+        if models:
+            @functools.wraps(self.fn)
+            def fn(*args, **kwargs):
+                with compute_in_float32(*models):
+                    return self.fn(*args, **kwargs)
+        return tf.function(fn, input_signature=list(self.inputs))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -139,7 +157,8 @@ def build_archive(spec: ExportSpec, signatures: Mapping[str, Signature] | None =
     archive = keras.export.ExportArchive()
     for model in spec.models:
         archive.track(model)
-    functions = {key: sig.function() for key, sig in (signatures or spec.signatures).items()}
+    functions = {key: sig.function(spec.models)
+                 for key, sig in (signatures or spec.signatures).items()}
     for key, fn in functions.items():
         archive.add_endpoint(key, fn)
     if spec.default in functions:
