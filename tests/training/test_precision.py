@@ -1,0 +1,276 @@
+"""--precision mixed: the policy choice, one training step of every family under mixed_bfloat16
+and mixed_float16 (forced on this CPU), float32 exports of networks built under a mixed policy.
+
+The steps run eagerly (one step of a smoke-size network: tracing would cost more than it saves).
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfaudiogan import configs
+from tfaudiogan.layers.mixed_precision import compute_in_float32
+from tfaudiogan.training import precision
+
+MIXED = ("mixed_bfloat16", "mixed_float16")
+
+
+@pytest.fixture
+def policy(request):
+    """Runs the test under the policy named by its parameter, float32 again afterwards."""
+    with precision.policy_scope(request.param) as name:
+        yield name
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_mixed_means_bfloat16_on_this_cpu_and_names_pass_through():
+    assert not tf.config.list_physical_devices("GPU")
+    assert precision.policy_name("mixed") == "mixed_bfloat16"
+    assert precision.policy_name("float32") == "float32"
+    assert precision.policy_name("mixed_float16") == "mixed_float16"  # forced (tests)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        precision.policy_name("float16")
+    assert "no loss scaling" in precision.describe("mixed_bfloat16")
+    assert "dynamic loss scaling" in precision.describe("mixed_float16")
+
+
+def test_restores_policy_puts_float32_back_after_an_error():
+    @precision.restores_policy
+    def fails():
+        precision.set_policy("mixed")
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+# -- one step per family ---------------------------------------------------------------------
+def _cyclegan():
+    from tfaudiogan.recipes import cyclegan as r
+
+    c = configs.get_preset("cyclegan_irmas", "smoke")
+    rep = r.representation(c)
+    gan = r.build_gan(c, 10, rep.freq_bins)
+    shape = (2, rep.freq_bins, c.train.crop_frames, 1)
+    rng = np.random.default_rng(0)
+    return gan, tuple(tf.constant(rng.uniform(-1, 1, shape), tf.float32) for _ in "ab")
+
+
+def _wavegan(kind):
+    from tfaudiogan.recipes import wavegan as r
+
+    c = configs.apply_overrides(configs.get_preset(f"{kind}_sc09", "smoke"),
+                                ["train.batch_size=2", "loss.d_updates=2"])
+    gan = r.build_gan(c)
+    shape = (2, 2, *gan.discriminator.inputs[0].shape[1:])
+    return gan, tf.constant(np.random.default_rng(0).uniform(-0.5, 0.5, shape), tf.float32)
+
+
+def _gansynth():
+    """Stage 1 (a transition) half-way through its fade-in: alpha = 0.5."""
+    from tfaudiogan.recipes import gansynth as r
+
+    c = configs.get_preset("gansynth_nsynth", "smoke")
+    t = c.train
+    gan = r.build_stage(c, 1, np.ones(c.model.num_pitches),
+                        images_seen=t.stable_images + t.transition_images // 2)
+    rep = r.representation(c)
+    specs = np.random.default_rng(0).uniform(-0.9, 0.9, (2, *rep.output_shape))
+    return gan, (tf.constant(specs, tf.float32), tf.constant([3, 40], tf.int32))
+
+
+def _ddsp():
+    from tfaudiogan.recipes import ddsp_gan as r
+
+    c = configs.get_preset("ddsp_gan_nsynth", "smoke")
+    gan = r.build_gan(c)
+    t = np.arange(c.model.n_samples) / c.model.sample_rate
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)])
+    return gan, {"audio": tf.constant(audio, tf.float32), "pitch": tf.constant([57, 64])}
+
+
+GANS = {"cyclegan": _cyclegan, "wavegan": lambda: _wavegan("wavegan"),
+        "specgan": lambda: _wavegan("specgan"), "gansynth": _gansynth, "ddsp_gan": _ddsp}
+
+
+def _snapshot(variables):
+    return [np.array(v.numpy()) for v in variables]
+
+
+def _moved(before, variables):
+    return sum(not np.array_equal(b, v.numpy()) for b, v in zip(before, variables))
+
+
+@pytest.mark.parametrize("policy", MIXED, indirect=True)
+@pytest.mark.parametrize("family", list(GANS))
+def test_one_gan_step_is_finite_and_moves_the_weights(family, policy):
+    """bfloat16: the first step updates every network. float16: a step whose scaled gradient
+    is not finite is skipped and halves that optimizer's loss scale (2**15 at first, Keras'
+    default), so it may take a few steps until each optimizer has applied one update."""
+    gan, batch = GANS[family]()
+    owned = gan.optimizer_variables()
+    assert all(v.dtype == "float32" for vs in owned.values() for v in vs)
+    optimizers = {name: getattr(gan, name) for name in owned}
+    for name, optimizer in optimizers.items():
+        is_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert is_scaled == (policy == "mixed_float16"), name
+    before = {name: _snapshot(vs) for name, vs in owned.items()}
+    if family == "gansynth":
+        assert float(gan.alpha.numpy()) == 1.0  # set by the step from the image counter
+    for step in range(1, 7):
+        logs = {k: float(v) for k, v in gan.train_step(batch).items()}
+        assert logs and all(np.isfinite(v) for v in logs.values()), (step, logs)
+        if family == "gansynth" and step == 1:
+            assert 0.45 < float(gan.alpha.numpy()) < 0.55  # mid fade-in
+        if all(int(o.iterations.numpy()) > 0 for o in optimizers.values()):
+            break
+    assert step == 1 or policy == "mixed_float16"
+    for name, vs in owned.items():
+        optimizer = optimizers[name]
+        assert int(optimizer.iterations.numpy()) > 0, f"{name} never applied an update"
+        if policy == "mixed_float16" and step > 1:
+            assert float(optimizer.dynamic_scale.numpy()) <= optimizer.initial_scale
+        assert _moved(before[name], vs) >= len(vs) // 2, f"{name} barely moved"
+
+
+def _sc09_classifier():
+    from tfaudiogan.configs.wavegan import ClassifierConfig
+    from tfaudiogan.recipes.sc09_classifier import build_classifier
+
+    c = configs.get_preset("sc09_classifier", "smoke")
+    assert isinstance(c, ClassifierConfig)
+    model = build_classifier(c)
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (4, c.data.slice_len)).astype(np.float32)
+    return model, x, np.array([0, 1, 2, 3], np.int32)
+
+
+def _pitch_classifier():
+    from tfaudiogan.configs.pitch_classifier import smoke
+    from tfaudiogan.recipes.pitch_classifier import build_classifier
+
+    c = smoke()
+    model = build_classifier(c)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (4, c.model.audio_length)).astype(np.float32)
+    return model, x, np.array([0, 10, 20, 30], np.int32)
+
+
+@pytest.mark.parametrize("policy", MIXED, indirect=True)
+@pytest.mark.parametrize("family", ["sc09_classifier", "pitch_classifier"])
+def test_one_classifier_step_is_finite_and_moves_the_weights(family, policy):
+    model, x, y = {"sc09_classifier": _sc09_classifier,
+                   "pitch_classifier": _pitch_classifier}[family]()
+    front = model.get_layer("log_mel" if family == "sc09_classifier" else "log_frequency")
+    assert front.compute_dtype == "float32" and model.get_layer("logits").compute_dtype == "float32"
+    assert model(x[:1]).dtype == "float32"
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) == (
+        policy == "mixed_float16")  # Keras' compile wraps it
+    before = _snapshot(model.trainable_variables)
+    loss = float(model.train_step((tf.constant(x), tf.constant(y)))["loss"])
+    assert np.isfinite(loss)
+    if int(model.optimizer.iterations.numpy()) == 1:  # else skipped by the loss scale
+        assert _moved(before, model.trainable_variables) >= len(before) // 2
+    else:
+        assert policy == "mixed_float16"
+
+
+def test_float16_loss_scaling_scales_the_gradient_and_unscales_the_update():
+    """GANModel.minimize seeds the backward pass with the loss scale: with an exactly
+    representable scale the update equals the float32 one, and a non-finite gradient skips
+    the step and halves the scale."""
+    from tfaudiogan.gans.base import GANModel
+
+    with precision.policy_scope("mixed_float16"):
+        layer = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+        layer.build((None, 2))
+        optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.5),
+                                                        initial_scale=1024.0)
+        optimizer.build(layer.trainable_variables)
+        x = tf.constant([[1e-4, 2e-4]])  # gradients 5e-5-ish: fp16 keeps them only when scaled
+        with tf.GradientTape() as tape:
+            loss = tf.cast(tf.reduce_sum(layer(x)), tf.float32) * 1e-3
+        GANModel.minimize(optimizer, tape, loss, layer.trainable_variables)
+        np.testing.assert_allclose(layer.kernel.numpy()[:, 0], [1 - 0.5e-7, 1 - 1e-7], rtol=1e-3)
+        with tf.GradientTape() as tape:
+            loss = tf.cast(tf.reduce_sum(layer(x)), tf.float32) * np.inf
+        kernel = layer.kernel.numpy()
+        GANModel.minimize(optimizer, tape, loss, layer.trainable_variables)
+        np.testing.assert_array_equal(layer.kernel.numpy(), kernel)
+        assert float(optimizer.dynamic_scale.numpy()) == 512.0
+        assert int(optimizer.iterations.numpy()) == 1
+
+
+# -- exports ---------------------------------------------------------------------------------
+def _graph_dtypes(saved_model_dir) -> set[str]:
+    """Every dtype attribute of every op in the SavedModel's graph and functions."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((saved_model_dir / "saved_model.pb").read_bytes())
+    graph = proto.meta_graphs[0].graph_def
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    found = set()
+    for node in nodes:
+        for attr in node.attr.values():
+            if attr.type:
+                found.add(tf.dtypes.as_dtype(attr.type).name)
+            found.update(tf.dtypes.as_dtype(t).name for t in attr.list.type)
+    return found
+
+
+def _check_float32_export(paths, signature, feed):
+    from tfaudiogan.export.tflite import load_interpreter
+
+    loaded = tf.saved_model.load(str(paths["saved_model"]))
+    fn = loaded.signatures[signature]
+    specs = fn.structured_input_signature[1]
+    assert {k: s.dtype.name for k, s in specs.items() if k in feed and feed[k].dtype.kind == "f"
+            } == {k: "float32" for k, v in feed.items() if v.dtype.kind == "f"}
+    out = {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in feed.items()}).items()}
+    assert all(v.dtype == np.float32 for v in out.values())
+    assert not {"bfloat16", "half"} & _graph_dtypes(paths["saved_model"])
+    runner = load_interpreter(paths["tflite"]).get_signature_runner(signature)
+    for details in (runner.get_input_details(), runner.get_output_details()):
+        assert all(d["dtype"] in (np.float32, np.int32) for d in details.values())
+    lite = runner(**feed)
+    assert all(v.dtype == np.float32 for v in lite.values())
+    return out, lite
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_exports_of_networks_built_under_a_mixed_policy_are_float32(policy, tmp_path):
+    from tfaudiogan.export.ddsp import export_ddsp
+    from tfaudiogan.export.generator import export_generator
+    from tfaudiogan.recipes import ddsp_gan, wavegan
+
+    keras.utils.set_random_seed(0)
+    config = configs.get_preset("wavegan_sc09", "smoke")
+    generator, _ = wavegan.build_networks(config)
+    assert generator.get_layer("upconv_1").compute_dtype == "bfloat16"
+    z = np.random.default_rng(0).uniform(-1, 1, (2, config.model.latent_dim)).astype(np.float32)
+    out, lite = _check_float32_export(
+        export_generator(generator, config, tmp_path / "wavegan"), "generate", {"z": z})
+    with compute_in_float32(generator):
+        want = generator(z)[..., 0].numpy()
+    np.testing.assert_allclose(out["audio"], want, atol=1e-6)
+    np.testing.assert_allclose(lite["audio"], want, atol=1e-5)
+    assert generator.get_layer("upconv_1").compute_dtype == "bfloat16"  # policy restored
+    bf16 = generator(z)[..., 0].numpy()  # what the export must not compute
+    assert np.abs(bf16 - want).max() > 100 * 1e-6
+
+    ddsp_config = configs.get_preset("ddsp_gan_nsynth", "smoke")
+    g = ddsp_gan.build_generator(ddsp_config)
+    assert g.get_layer("synth").compute_dtype == "float32"
+    assert g.get_layer("loudness_cppn").compute_dtype == "bfloat16"
+    z = np.random.default_rng(1).standard_normal((2, ddsp_config.model.latent_dim))
+    out, lite = _check_float32_export(export_ddsp(g, ddsp_config, tmp_path / "ddsp"),
+                                      "generate", {"z": z.astype(np.float32)})
+    with compute_in_float32(g):
+        want = g(z.astype(np.float32))["audio"].numpy()
+    # matmul-DFT noise path and phase accumulation round differently (test_ddsp_export.py)
+    np.testing.assert_allclose(out["audio"], want, atol=1e-4)
+    np.testing.assert_allclose(lite["audio"], want, atol=5e-4)
