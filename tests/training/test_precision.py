@@ -242,10 +242,12 @@ def _check_float32_export(paths, signature, feed):
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
-def test_exports_of_networks_built_under_a_mixed_policy_are_float32(policy, tmp_path):
-    from tfaudiogan.export.ddsp import export_ddsp
+def test_the_wavegan_export_of_a_mixed_generator_is_float32(policy, tmp_path):
+    """SavedModel and TFLite: float32 in and out, no 16-bit op in the graph, the float32
+    network's output (not the bfloat16 one); the .keras file saved as the driver does loads as
+    a float32 network."""
     from tfaudiogan.export.generator import export_generator
-    from tfaudiogan.recipes import ddsp_gan, wavegan
+    from tfaudiogan.recipes import wavegan
 
     keras.utils.set_random_seed(0)
     config = configs.get_preset("wavegan_sc09", "smoke")
@@ -261,16 +263,104 @@ def test_exports_of_networks_built_under_a_mixed_policy_are_float32(policy, tmp_
     assert generator.get_layer("upconv_1").compute_dtype == "bfloat16"  # policy restored
     bf16 = generator(z)[..., 0].numpy()  # what the export must not compute
     assert np.abs(bf16 - want).max() > 100 * 1e-6
+    with compute_in_float32(generator):  # as the driver saves the .keras files
+        generator.save(tmp_path / "generator.keras")
+    loaded = keras.models.load_model(tmp_path / "generator.keras")
+    assert {layer.dtype_policy.name for layer in loaded.layers[1:]} == {"float32"}  # no Input
+    np.testing.assert_allclose(loaded(z)[..., 0].numpy(), want, atol=1e-6)
 
-    ddsp_config = configs.get_preset("ddsp_gan_nsynth", "smoke")
-    g = ddsp_gan.build_generator(ddsp_config)
-    assert g.get_layer("synth").compute_dtype == "float32"
+
+@pytest.mark.slow  # a DDSP export alone takes ~30 s on the shared 2-core machine
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_the_ddsp_export_of_a_mixed_generator_is_float32(policy, tmp_path):
+    """The synth and the F0 curve are float32 in training too; the rest of the generator is
+    switched to float32 for the export."""
+    from tests.export.test_ddsp_export import SMALL
+    from tfaudiogan.export.ddsp import export_ddsp
+    from tfaudiogan.models import ddsp_gan
+
+    keras.utils.set_random_seed(0)
+    g = ddsp_gan.generator(**SMALL)
+    assert {g.get_layer(n).compute_dtype for n in ("synth", "f0_cppn", "f0_hz")} == {"float32"}
     assert g.get_layer("loudness_cppn").compute_dtype == "bfloat16"
-    z = np.random.default_rng(1).standard_normal((2, ddsp_config.model.latent_dim))
-    out, lite = _check_float32_export(export_ddsp(g, ddsp_config, tmp_path / "ddsp"),
+    z = np.random.default_rng(1).standard_normal((2, SMALL["latent_dim"]))
+    out, lite = _check_float32_export(export_ddsp(g, None, tmp_path / "ddsp", name="ddsp"),
                                       "generate", {"z": z.astype(np.float32)})
     with compute_in_float32(g):
         want = g(z.astype(np.float32))["audio"].numpy()
     # matmul-DFT noise path and phase accumulation round differently (test_ddsp_export.py)
     np.testing.assert_allclose(out["audio"], want, atol=1e-4)
     np.testing.assert_allclose(lite["audio"], want, atol=5e-4)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_the_gansynth_export_inverts_in_float32(policy, tmp_path):
+    """The IF -> waveform inversion inside the generate signature gets float32 images from a
+    float32 network: the export equals the float32 generator plus the inversion."""
+    from tests.export.test_gansynth_export import (
+        assert_tflite_close,
+        four_block_config,
+        inputs,
+        reference_audio,
+    )
+    from tfaudiogan.export.gansynth import export_gansynth
+    from tfaudiogan.gans.progressive import new_alpha, stage_networks
+    from tfaudiogan.recipes import gansynth
+
+    keras.utils.set_random_seed(0)
+    config = four_block_config()
+    g = stage_networks(6, new_alpha(), **gansynth.model_kwargs(config))["generator_ema"]
+    assert g.get_layer("block2_conv0").compute_dtype == "bfloat16"
+    assert g.get_layer("fade").compute_dtype == "float32"  # the float32 output head
+    z, pitch = inputs()
+    out, lite = _check_float32_export(export_gansynth(g, config, tmp_path), "generate",
+                                      {"z": z, "pitch": pitch})
+    with compute_in_float32(g):
+        want = reference_audio(config, g, z, pitch)
+    np.testing.assert_allclose(out["audio"], want, atol=1e-5, rtol=1e-4)
+    assert_tflite_close(lite["audio"], want)
+    mixed = reference_audio(config, g, z, pitch)  # bfloat16 network, float32 inversion
+    assert mixed.dtype == np.float32 and np.abs(mixed - want).max() > 1e-3 * np.abs(want).max()
+
+
+# -- the driver and the flag -----------------------------------------------------------------
+def test_driver_run_sets_logs_and_restores_the_policy(tmp_path):
+    from tests.training.test_driver import _Config, _LineRecipe
+    from tfaudiogan.training import driver
+
+    built = {}
+
+    class Recipe(_LineRecipe):
+        def build_model(self, run, x):
+            model = super().build_model(run, x)
+            built["dense"] = model.layers[-1].compute_dtype
+            built["optimizer"] = type(model.optimizer).__name__
+            return model
+
+    for choice, policy, optimizer in [("mixed", "mixed_bfloat16", "SGD"),
+                                      ("mixed_float16", "mixed_float16", "LossScaleOptimizer")]:
+        folder = tmp_path / choice
+        metrics = driver.run(Recipe(), _Config(), folder, precision=choice)
+        assert np.isfinite(metrics["slope"]) and metrics["epochs_this_session"] == 3
+        assert built == {"dense": policy.split("_")[1], "optimizer": optimizer}
+        log = (folder / "run.log").read_text()
+        assert f"precision: --precision {choice} -> {policy}" in log
+        assert f"precision policy {policy}" in log  # the setup line, after the policy is set
+        assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_the_precision_flag_reaches_the_run():
+    from absl import flags
+
+    from tfaudiogan.experiments import common
+
+    common.define_flags()
+    seen = {}
+    try:
+        flags.FLAGS(["prog", "--precision", "mixed", "--preset", "smoke"])
+        common.main_for("wavegan_sc09", lambda *args, **kw: seen.update(kw))(["prog"])
+        assert seen["precision"] == "mixed"
+        with pytest.raises(flags.IllegalFlagValueError):
+            flags.FLAGS(["prog", "--precision", "float16"])
+    finally:
+        flags.FLAGS.unparse_flags()
