@@ -6,19 +6,42 @@
   * translation: seconds of audio translated per second of wall time, for a 30 s clip at 25 kHz
     through the chunked waveform -> waveform path that the SavedModel serves.
 Timings are medians over the measured steps, after one warm-up step (tracing) that is excluded.
+
+With ``--compare-precision`` (tools/bench_precision.py: one fresh process per row, ``--threads``
+each, default 1):
+  * ``train_paper`` fp32 vs bf16 (mixed_bfloat16): the paper-shape iteration in a tf.function,
+    with its first-call cost split into Python tracing (``get_concrete_function``: Keras layer
+    calls, both tapes' gradients, the two Adam updates, the pool), graph optimisation + kernel
+    set-up + one step (the first call), and the steady step; the graph's op count;
+  * ``train_demo`` XLA off vs on (fp32) and fp32 vs bf16;
+  * ``translate_paper`` fp32 vs bf16: 30 s through the paper generator (same weights) in a
+    tf.function, with the SNR of the bf16 waveform against the fp32 one.
+
+    python tools/bench_cyclegan.py --compare-precision [--threads 1] [--steps 2]
+    python tools/bench_cyclegan.py --row train_paper --precision bf16 --threads 1   # one row
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
 
-from tfaudiogan import configs
-from tfaudiogan.recipes import cyclegan as cyclegan_training
+import bench_precision  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfaudiogan import configs  # noqa: E402
+from tfaudiogan.audio.chunking import translate_waveform  # noqa: E402
+from tfaudiogan.recipes import cyclegan as cyclegan_training  # noqa: E402
 
 
 class _StepTimes(keras.callbacks.Callback):
@@ -80,8 +103,117 @@ def cyclegan_translation(preset: str, seconds: float = 30.0, repeats: int = 2) -
     }
 
 
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def traced_train_step(preset: str, steps: int, args) -> dict:
+    """One process's row: the CycleGAN iteration at ``preset``'s crop (batch 1) in a
+    tf.function, its first-call cost split up, and the steady step (median of ``steps``)."""
+    config = configs.apply_overrides(configs.get_preset("cyclegan_irmas", preset),
+                                     ["train.batch_size=1"])
+    rep = cyclegan_training.representation(config)
+    shape = (1, rep.freq_bins, config.train.crop_frames, 1)
+    began = time.perf_counter()
+    gan = cyclegan_training.build_gan(config, steps_per_epoch=steps + 1,
+                                      freq_bins=rep.freq_bins)
+    build = time.perf_counter() - began
+    rng = np.random.default_rng(0)
+    batch = tuple(tf.constant(rng.uniform(-1, 1, shape), tf.float32) for _ in range(2))
+    step = tf.function(gan.train_step, jit_compile=args.jit == "on")
+    began = time.perf_counter()
+    graph = step.get_concrete_function(batch).graph
+    trace = time.perf_counter() - began
+    first = _seconds(lambda: step(batch)["g_loss"].numpy())
+    times = [_seconds(lambda: step(batch)["g_loss"].numpy()) for _ in range(steps)]
+    return {"row": f"cyclegan train step ({preset})", "shape": "x".join(map(str, shape)),
+            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
+            "threads": args.threads, "build_and_compile_s": round(build, 1),
+            "python_trace_s": round(trace, 1), "graph_ops": len(graph.get_operations()),
+            "first_call_s": round(first, 1), "seconds_per_step": round(statistics.median(times), 3),
+            "steps_measured": steps}
+
+
+def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
+    """One process's row: 30 s through the paper generator in a tf.function (the serving
+    path); the output is written for the SNR (weights shared with the other process)."""
+    config = configs.get_preset("cyclegan_irmas", "paper")
+    rep = cyclegan_training.representation(config)
+    gen = cyclegan_training.build_networks(config)["gen_ab"]
+    bench_precision.share_weights(args, "translate_paper", gen)
+    rate = config.spectrogram.sample_rate
+    t = config.train
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def translate(wave):
+        return translate_waveform(wave, lambda x: gen(x, training=False), rep, t.crop_frames,
+                                  t.chunk_overlap_frames)
+
+    rng = np.random.default_rng(0)
+    wave = rng.uniform(-0.5, 0.5, (1, int(seconds * rate))).astype(np.float32)
+    first = _seconds(lambda: translate(wave[:, :rate]).numpy())
+    times, out = [], None
+    for _ in range(repeats):
+        began = time.perf_counter()
+        out = translate(wave).numpy()
+        times.append(time.perf_counter() - began)
+    bench_precision.save_output(args, "translate_paper", out)
+    wall = statistics.median(times)
+    return {"row": "cyclegan translation (paper)", "shape": f"1x{wave.shape[1]} (30 s)",
+            "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+            "first_call_s": round(first, 1), "seconds_per_call": round(wall, 2),
+            "audio_seconds_per_second": round(seconds / wall, 2)}
+
+
+def one_row(args) -> dict:
+    """Child mode (``--row``): one measurement in this fresh process."""
+    bench_precision.start(args)
+    steps = getattr(args, "steps", None) or 2
+    if args.row == "train_paper":
+        return traced_train_step("paper", steps, args)
+    if args.row == "train_demo":
+        return traced_train_step("demo", max(steps, 5), args)
+    if args.row == "translate_paper":
+        return traced_translation(args)
+    raise ValueError(f"unknown row {args.row!r}")
+
+
+def precision_rows(args) -> list[dict]:
+    """fp32 vs bf16 and XLA off vs on, one fresh process per row (bench_precision.py)."""
+    script, threads = __file__, getattr(args, "threads", 1)
+    extra = ["--steps", str(getattr(args, "steps", 2))]
+    return (bench_precision.pair(script, "train_paper", "seconds_per_step", threads, extra)
+            + bench_precision.pair(script, "translate_paper", "seconds_per_call", threads,
+                                   extra, outputs=True)
+            + bench_precision.jit_pair(script, "train_demo", "seconds_per_step", "fp32",
+                                       threads, extra)
+            + bench_precision.pair(script, "train_demo", "seconds_per_step", threads, extra))
+
+
 def rows(args) -> list[dict]:
-    """Train-step rows (demo, paper) and translation rows (demo, paper)."""
+    """Train-step rows (demo, paper) and translation rows (demo, paper); with
+    ``--compare-precision`` only the fp32 / bf16 / XLA rows (subprocesses)."""
+    if getattr(args, "compare_precision", False):
+        return precision_rows(args)
     return [cyclegan_train_step("demo", max(args.steps, 5)),
             cyclegan_train_step("paper", args.steps),
             cyclegan_translation("demo"), cyclegan_translation("paper", repeats=1)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2, help="measured repeats per row")
+    bench_precision.add_arguments(parser)
+    args, _ = parser.parse_known_args(argv)
+    if args.row:
+        bench_precision.emit(one_row(args))
+        return 0
+    from benchmark import standalone  # tools/ is on sys.path
+
+    return standalone(rows, parser, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,16 @@ Rows (``rows(args)`` is what tools/benchmark.py can call; ``args.steps`` = measu
     trainable weights, "non_trainable" the buffers (the synth's 64000-sample noise buffer).
   * d_step / g_step: one discriminator / generator Adam update of the paper networks, batch 8.
 Timings are medians after one excluded warm-up call (tracing).
+
+With ``--compare-precision`` (tools/bench_precision.py: one fresh process per row, ``--threads``
+each, default 1): ``generate8`` fp32 vs bf16 (mixed_bfloat16; same weights, SNR of the bf16
+audio against the fp32 audio; the F0 curve and the synth are float32 under both policies, only
+the loudness / timbre CPPNs change) and the train step (``DDSPGAN.train_step``: one D and one G
+update, batch 8) fp32 vs bf16. XLA cannot compile this step: the harmonic synth's
+``skip_inaudible`` gathers only the audible harmonics (a data-dependent count), so ``Harmonic``
+sets ``supports_jit = False``; the XLA row records the attempt's error.
+
+    python tools/bench_ddsp.py --compare-precision [--threads 1] [--steps 3]
 """
 
 from __future__ import annotations
@@ -26,7 +36,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
 
+import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -114,8 +126,80 @@ def model_rows(steps: int) -> list[dict]:
     return rows
 
 
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def generate8_row(args, steps: int) -> dict:
+    """One process: the paper generator at batch 8 (weights shared by the pair, audio written
+    for the SNR)."""
+    config = configs.get_preset(FAMILY, "paper")
+    gen = training.build_generator(config)
+    bench_precision.share_weights(args, "generate8", gen)
+    z = tf.constant(np.random.default_rng(0).standard_normal([BATCH, config.model.latent_dim]),
+                    tf.float32)
+    generate = tf.function(lambda: gen(z, training=False)["audio"])
+    first = _seconds(lambda: generate().numpy())
+    times = [_seconds(lambda: generate().numpy()) for _ in range(steps)]
+    bench_precision.save_output(args, "generate8", generate().numpy())
+    wall = statistics.median(times)
+    return {"row": "ddsp generate (paper, batch 8)",
+            "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+            "first_call_s": round(first, 1), "seconds_per_call": round(wall, 3),
+            "x_real_time": round(BATCH * SECONDS / wall, 1)}
+
+
+def train_row(args, steps: int) -> dict:
+    """One process: ``DDSPGAN.train_step`` (D then G update) at the paper sizes, batch 8."""
+    config = configs.get_preset(FAMILY, "paper")
+    gan = training.build_gan(config)
+    t = np.arange(config.model.n_samples) / config.model.sample_rate
+    audio = 0.3 * np.sin(2 * np.pi * np.linspace(110, 440, BATCH)[:, None] * t)
+    data = {"audio": tf.constant(audio, tf.float32), "pitch": tf.fill([BATCH], 60)}
+    step = tf.function(gan.train_step, jit_compile=args.jit == "on")
+    trace = _seconds(lambda: step.get_concrete_function(data))
+    first = _seconds(lambda: step(data)["d_loss"].numpy())
+    times = [_seconds(lambda: step(data)["d_loss"].numpy()) for _ in range(steps)]
+    return {"row": "ddsp train step (paper, batch 8)",
+            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
+            "threads": args.threads, "python_trace_s": round(trace, 1),
+            "first_call_s": round(first, 1),
+            "seconds_per_step": round(statistics.median(times), 3)}
+
+
+def one_row(args) -> dict:
+    """Child mode (``--row``): one measurement in this fresh process."""
+    bench_precision.start(args)
+    steps = max(1, int(getattr(args, "steps", None) or 3))
+    if args.row == "generate8":
+        return generate8_row(args, steps)
+    if args.row == "train_paper":
+        return train_row(args, steps)
+    raise ValueError(f"unknown row {args.row!r}")
+
+
+def precision_rows(args) -> list[dict]:
+    """fp32 vs bf16, one fresh process per row (bench_precision.py), and the XLA attempt."""
+    script, threads = __file__, getattr(args, "threads", 1)
+    extra = ["--steps", str(getattr(args, "steps", 3))]
+    xla = bench_precision.measure(script, "train_paper", "fp32", threads, "on",
+                                  extra=["--steps", "1"])
+    xla["row"] = "ddsp train step (paper, batch 8): XLA on"
+    xla["note"] = ("Harmonic(skip_inaudible=True) gathers a data-dependent number of "
+                   "harmonics: supports_jit=False, the step cannot compile")
+    return (bench_precision.pair(script, "generate8", "seconds_per_call", threads, extra,
+                                 outputs=True)
+            + bench_precision.pair(script, "train_paper", "seconds_per_step", threads, extra)
+            + [xla])
+
+
 def rows(args) -> list[dict]:
-    """All DDSP-GAN rows (``args.steps`` measured repeats each)."""
+    """All DDSP-GAN rows (``args.steps`` measured repeats each); with ``--compare-precision``
+    only the fp32 / bf16 / XLA rows (subprocesses)."""
+    if getattr(args, "compare_precision", False):
+        return precision_rows(args)
     steps = getattr(args, "steps", 5)
     keras.utils.set_random_seed(0)
     if getattr(args, "synth_only", False):
@@ -128,6 +212,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--synth-only", action="store_true",
                         help="only the synth rows (skip generate / d_step / g_step)")
+    bench_precision.add_arguments(parser)
+    args, _ = parser.parse_known_args(argv)
+    if args.row:
+        bench_precision.emit(one_row(args))
+        return 0
     from benchmark import standalone  # tools/ is on sys.path when this file runs as a script
 
     return standalone(rows, parser, argv)

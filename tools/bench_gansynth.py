@@ -11,6 +11,13 @@ Rows (``rows(args)`` is what tools/benchmark.py can call):
     width ("demo" preset widths by default; "paper" is minutes per stage on a CPU). Early
     stages run at their own resolution, so they cost less.
 Timings are medians after one excluded warm-up call (tracing).
+
+With ``--compare-precision`` (tools/bench_precision.py: one fresh process per row, ``--threads``
+each, default 1): ``generate8`` (paper generator + inversion, batch 8) fp32 vs bf16
+(mixed_bfloat16; same weights, SNR of the bf16 audio against the fp32 audio; the inversion
+is float32 in both), and the demo-width train step at stage 12 fp32 vs bf16 and XLA off vs on.
+
+    python tools/bench_gansynth.py --compare-precision [--threads 1] [--steps 3]
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
 
+import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -109,8 +118,86 @@ def step_rows(steps: int, stages, width: str) -> list[dict]:
     return out
 
 
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def generate8_row(args, steps: int) -> dict:
+    """One process: the paper generator + in-graph inversion at batch 8 (weights shared by
+    the pair, audio written for the SNR)."""
+    config = presets.paper()
+    rep = training.representation(config)
+    gen = stage_networks(12, new_alpha(), **training.model_kwargs(config))["generator"]
+    bench_precision.share_weights(args, "generate8", gen)
+
+    @tf.function
+    def generate(z, onehot):
+        return rep.decode(denormalise(gen({"z": z, "pitch": onehot}, training=False)))
+
+    rng = np.random.default_rng(0)
+    z = tf.constant(rng.standard_normal([8, config.model.latent_size]), tf.float32)
+    onehot = tf.one_hot(tf.constant([12, 18, 24, 30, 36, 42, 48, 54]), config.model.num_pitches)
+    first = _seconds(lambda: generate(z, onehot).numpy())
+    times = [_seconds(lambda: generate(z, onehot).numpy()) for _ in range(steps)]
+    bench_precision.save_output(args, "generate8", generate(z, onehot).numpy())
+    wall = statistics.median(times)
+    return {"row": "gansynth generate (paper G + inversion, batch 8)",
+            "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+            "first_call_s": round(first, 1), "seconds_per_call": round(wall, 3),
+            "real_time_factor": round(8 * NOTE_SECONDS / wall, 1)}
+
+
+def train_row(args, stage: int, steps: int) -> dict:
+    """One process: one D + G update at demo widths, ``stage``, in a tf.function."""
+    config = presets.demo()
+    config = replace(config, data=replace(config.data, dataset="synthetic"))
+    t, m = config.train, config.model
+    rng = np.random.default_rng(0)
+    full = training.representation(config).output_shape
+    data = (tf.constant(rng.uniform(-1, 1, (t.batch_size, *full)), tf.float32),
+            tf.constant(rng.integers(0, m.num_pitches, t.batch_size), tf.int32))
+    gan = training.build_stage(config, stage, np.ones(m.num_pitches), 0)
+    step = tf.function(gan.train_step, jit_compile=args.jit == "on")
+    trace = _seconds(lambda: step.get_concrete_function(data))
+    first = _seconds(lambda: step(data)["d_loss"].numpy())
+    times = [_seconds(lambda: step(data)["d_loss"].numpy()) for _ in range(steps)]
+    return {"row": f"gansynth train step (demo widths, stage {stage})", "batch": t.batch_size,
+            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
+            "threads": args.threads, "python_trace_s": round(trace, 1),
+            "first_call_s": round(first, 1),
+            "seconds_per_step": round(statistics.median(times), 4)}
+
+
+def one_row(args) -> dict:
+    """Child mode (``--row``): one measurement in this fresh process."""
+    bench_precision.start(args)
+    steps = max(1, int(getattr(args, "steps", None) or 3))
+    if args.row == "generate8":
+        return generate8_row(args, steps)
+    if args.row == "train_demo_stage12":
+        return train_row(args, 12, steps)
+    raise ValueError(f"unknown row {args.row!r}")
+
+
+def precision_rows(args) -> list[dict]:
+    """fp32 vs bf16 and XLA off vs on, one fresh process per row (bench_precision.py)."""
+    script, threads = __file__, getattr(args, "threads", 1)
+    extra = ["--steps", str(getattr(args, "steps", 3))]
+    return (bench_precision.pair(script, "generate8", "seconds_per_call", threads, extra,
+                                 outputs=True)
+            + bench_precision.pair(script, "train_demo_stage12", "seconds_per_step", threads,
+                                   extra)
+            + bench_precision.jit_pair(script, "train_demo_stage12", "seconds_per_step",
+                                       "fp32", threads, extra))
+
+
 def rows(args) -> list[dict]:
-    """GANSynth rows (``args.steps`` measured repeats; ``args.stages``, ``args.width``)."""
+    """GANSynth rows (``args.steps`` measured repeats; ``args.stages``, ``args.width``); with
+    ``--compare-precision`` only the fp32 / bf16 / XLA rows (subprocesses)."""
+    if getattr(args, "compare_precision", False):
+        return precision_rows(args)
     steps = getattr(args, "steps", 3)
     stages = [int(s) for s in str(getattr(args, "stages", "0,4,8,12")).split(",") if s]
     keras.utils.set_random_seed(0)
@@ -122,6 +209,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--stages", default="0,4,8,12")
     parser.add_argument("--width", default="demo", choices=["demo", "paper"])
+    bench_precision.add_arguments(parser)
+    args, _ = parser.parse_known_args(argv)
+    if args.row:
+        bench_precision.emit(one_row(args))
+        return 0
     from benchmark import standalone  # tools/ is on sys.path when this file runs as a script
 
     return standalone(rows, parser, argv)

@@ -12,6 +12,14 @@ Rows (issue 3): ``wavegan generation`` with the paper generator (d = 64, 16384 s
 
     python tools/bench_wavegan.py [--repeats 5]
 ``rows(args)`` is what tools/benchmark.py calls. Timings are medians after one warm-up call.
+
+With ``--compare-precision`` (tools/bench_precision.py: one fresh process per row, ``--threads``
+each, default 1): ``generate64`` fp32 vs bf16 (mixed_bfloat16; same weights, SNR of the bf16
+audio against the fp32 audio), the train step (one G and 5 D updates with WGAN-GP) of the
+paper networks at batch 8 fp32 vs bf16, and of the demo preset (d = 8, batch 16) XLA off vs on
+and fp32 vs bf16; the SpecGAN demo train step likewise.
+
+    python tools/bench_wavegan.py --compare-precision [--threads 1] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -25,13 +33,17 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
 
+import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tfaudiogan import configs  # noqa: E402
 from tfaudiogan.export.generator import generator_function  # noqa: E402
 from tfaudiogan.models import wavegan  # noqa: E402
+from tfaudiogan.recipes import wavegan as wavegan_training  # noqa: E402
 
 SAMPLE_RATE = 16000  # reference/wavegan.md 4.3
 
@@ -96,9 +108,84 @@ def generation_row(generate, flops_per_clip: int, peak: float, batch: int, param
     }
 
 
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def generate64_row(args, repeats: int) -> dict:
+    """One process: the paper generator at batch 64 (weights shared by the pair, output
+    written for the SNR)."""
+    gen = wavegan.generator()
+    bench_precision.share_weights(args, "generate64", gen)
+    generate = generator_function(gen, 100)
+    z = tf.constant(np.random.default_rng(0).uniform(-1, 1, (64, 100)), tf.float32)
+    first = _seconds(lambda: generate(z)["audio"].numpy())
+    times = [_seconds(lambda: generate(z)["audio"].numpy()) for _ in range(repeats)]
+    bench_precision.save_output(args, "generate64", generate(z)["audio"].numpy())
+    wall = statistics.median(times)
+    return {"row": "wavegan generation (batch 64)", "precision": keras.mixed_precision
+            .global_policy().name, "threads": args.threads, "first_call_s": round(first, 1),
+            "seconds_per_call": round(wall, 3),
+            "audio_seconds_per_second": round(64 * 16384 / SAMPLE_RATE / wall, 2)}
+
+
+def train_row(args, family: str, preset: str, repeats: int, overrides=()) -> dict:
+    """One process: one train_step (1 G + d_updates D updates) in a tf.function."""
+    config = configs.apply_overrides(configs.get_preset(family, preset), list(overrides))
+    gan = wavegan_training.build_gan(config)
+    t, shape = config.train, gan.discriminator.inputs[0].shape[1:]
+    x = tf.constant(np.random.default_rng(0).uniform(
+        -0.5, 0.5, (t.batch_size, config.loss.d_updates, *shape)), tf.float32)
+    step = tf.function(gan.train_step, jit_compile=args.jit == "on")
+    trace = _seconds(lambda: step.get_concrete_function(x))
+    first = _seconds(lambda: step(x)["d_loss"].numpy())
+    times = [_seconds(lambda: step(x)["d_loss"].numpy()) for _ in range(repeats)]
+    return {"row": f"{config.model.kind} train step ({preset}{', ' if overrides else ''}"
+                   f"{', '.join(overrides)})",
+            "batch": t.batch_size, "d_updates": config.loss.d_updates,
+            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
+            "threads": args.threads, "python_trace_s": round(trace, 1),
+            "first_call_s": round(first, 1),
+            "seconds_per_step": round(statistics.median(times), 3)}
+
+
+def one_row(args) -> dict:
+    """Child mode (``--row``): one measurement in this fresh process."""
+    bench_precision.start(args)
+    repeats = max(1, int(getattr(args, "repeats", None) or 3))
+    if args.row == "generate64":
+        return generate64_row(args, repeats)
+    if args.row == "train_paper_b8":
+        return train_row(args, "wavegan_sc09", "paper", repeats, ["train.batch_size=8"])
+    if args.row == "train_demo":
+        return train_row(args, "wavegan_sc09", "demo", repeats)
+    if args.row == "specgan_train_demo":
+        return train_row(args, "specgan_sc09", "demo", repeats)
+    raise ValueError(f"unknown row {args.row!r}")
+
+
+def precision_rows(args) -> list[dict]:
+    """fp32 vs bf16 and XLA off vs on, one fresh process per row (bench_precision.py)."""
+    script, threads = __file__, getattr(args, "threads", 1)
+    extra = ["--repeats", str(getattr(args, "repeats", None) or getattr(args, "steps", 3))]
+    rows = bench_precision.pair(script, "generate64", "seconds_per_call", threads, extra,
+                                outputs=True)
+    rows += bench_precision.pair(script, "train_paper_b8", "seconds_per_step", threads, extra)
+    for key in ("train_demo", "specgan_train_demo"):
+        rows += bench_precision.pair(script, key, "seconds_per_step", threads, extra)
+        rows += bench_precision.jit_pair(script, key, "seconds_per_step", "fp32", threads,
+                                         ["--repeats", "1"])
+    return rows
+
+
 def rows(args) -> list[dict]:
     """The WaveGAN generation rows at batch 1 and 64 (``args.repeats``, or the driver's
-    ``args.steps``, timed calls each; default 5)."""
+    ``args.steps``, timed calls each; default 5); with ``--compare-precision`` only the
+    fp32 / bf16 / XLA rows (subprocesses)."""
+    if getattr(args, "compare_precision", False):
+        return precision_rows(args)
     repeats = getattr(args, "repeats", None) or getattr(args, "steps", None) or 5
     repeats = max(1, int(repeats))
     keras.utils.set_random_seed(0)
@@ -113,12 +200,16 @@ def rows(args) -> list[dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per row")
+    bench_precision.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.row:
+        bench_precision.emit(one_row(args))
+        return 0
     table = rows(args)
-    keys = list(table[0])
+    keys = list(dict.fromkeys(k for row in table for k in row))
     print(" | ".join(keys))
     for row in table:
-        print(" | ".join(str(row[k]) for k in keys))
+        print(" | ".join(str(row.get(k, "")) for k in keys))
     return 0
 
 

@@ -6,6 +6,11 @@ runs the chosen families in one process so ratios between them come from one run
     python tools/benchmark.py                       # every family
     python tools/benchmark.py --rows cyclegan ddsp  # some of them
     python tools/benchmark.py --json out.json --steps 3
+    python tools/benchmark.py --compare-precision --threads 1   # fp32 vs bf16 and XLA rows
+
+``--compare-precision`` replaces each family's rows by its fp32 vs bf16 (mixed_bfloat16) and
+XLA off vs on rows: every row in a fresh process with ``--threads`` TensorFlow threads (the
+precision policy is global; tools/bench_precision.py), ratios and SNRs beside them.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ def main(argv=None) -> int:
                         help="families to measure (default: all available)")
     parser.add_argument("--steps", type=int, default=3, help="measured repeats per row")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument("--compare-precision", action="store_true",
+                        help="fp32 vs bf16 and XLA off vs on rows, one subprocess per row")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="TensorFlow threads of each --compare-precision subprocess")
     args = parser.parse_args(argv)
     import keras
     import tensorflow as tf
