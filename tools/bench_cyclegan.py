@@ -138,11 +138,10 @@ def traced_train_step(preset: str, steps: int, args) -> dict:
 
 def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
     """One process's row: 30 s through the paper generator in a tf.function (the serving
-    path); the output is written for the SNR (weights shared with the other process)."""
+    path); the output is written for the SNR (seeded weights, checksummed)."""
     config = configs.get_preset("cyclegan_irmas", "paper")
     rep = cyclegan_training.representation(config)
     gen = cyclegan_training.build_networks(config)["gen_ab"]
-    bench_precision.share_weights(args, "translate_paper", gen)
     rate = config.spectrogram.sample_rate
     t = config.train
 
@@ -163,6 +162,7 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
     wall = statistics.median(times)
     return {"row": "cyclegan translation (paper)", "shape": f"1x{wave.shape[1]} (30 s)",
             "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+            "weights_checksum": bench_precision.checksum(gen),
             "first_call_s": round(first, 1), "seconds_per_call": round(wall, 2),
             "audio_seconds_per_second": round(seconds / wall, 2)}
 

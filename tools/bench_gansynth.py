@@ -125,12 +125,11 @@ def _seconds(fn) -> float:
 
 
 def generate8_row(args, steps: int) -> dict:
-    """One process: the paper generator + in-graph inversion at batch 8 (weights shared by
-    the pair, audio written for the SNR)."""
+    """One process: the paper generator + in-graph inversion at batch 8 (seeded weights,
+    checksummed; audio written for the SNR)."""
     config = presets.paper()
     rep = training.representation(config)
     gen = stage_networks(12, new_alpha(), **training.model_kwargs(config))["generator"]
-    bench_precision.share_weights(args, "generate8", gen)
 
     @tf.function
     def generate(z, onehot):
@@ -145,6 +144,7 @@ def generate8_row(args, steps: int) -> dict:
     wall = statistics.median(times)
     return {"row": "gansynth generate (paper G + inversion, batch 8)",
             "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+            "weights_checksum": bench_precision.checksum(gen),
             "first_call_s": round(first, 1), "seconds_per_call": round(wall, 3),
             "real_time_factor": round(8 * NOTE_SECONDS / wall, 1)}
 

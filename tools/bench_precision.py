@@ -2,17 +2,20 @@
 
 The Keras precision policy is global and TensorFlow's thread pools are fixed at start, so every
 measurement runs in a fresh Python process (``bench_<family>.py --row KEY --precision P
---threads N [--jit on|off]``), one process per row, one after the other; the parent collects
-the JSON rows, then reports the ratios of one run. Generation rows also write their output
-(``--out DIR``): the float32 process saves its randomly initialised weights, the bf16 process
-loads them, and the parent reports the SNR of the bf16 output against the float32 output of
-the same weights:
+--threads N [--jit on|off]``), one process per row. The two processes of a pair (fp32 and
+bf16, or XLA off and on) run at the same time, so on a machine shared with other jobs both see
+the same load and their ratio stays meaningful; the parent reports the ratio of that run.
+
+Generation rows also write their output (``--out DIR``) for the SNR of the bf16 output against
+the fp32 output. Both processes build their networks from the same seed (the initialisers draw
+the same numbers under every policy), and each row carries a checksum of its weights that the
+parent compares before it reports the SNR:
 
     SNR = 10 log10(sum(ref^2) / sum((x - ref)^2))   [dB], over the whole batch.
 
 Child side: :func:`add_arguments` and :func:`start` (set threads and policy before any op),
-then :func:`emit` prints the row. Parent side: :func:`measure` runs one child, :func:`pair`
-runs the float32 and bf16 children of a row and returns both rows plus the comparison.
+then :func:`emit` prints the row. Parent side: :func:`pair` / :func:`jit_pair` run the two
+children of a row and return both rows plus the comparison.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def add_arguments(parser) -> None:
                         help="TensorFlow intra- and inter-op threads of each row's process")
     parser.add_argument("--jit", default="off", choices=["on", "off"],
                         help="XLA for the train-step rows (tf.function jit_compile)")
-    parser.add_argument("--out", help="directory for weights / outputs shared by a row pair")
+    parser.add_argument("--out", help="directory for the outputs of a row pair (SNR)")
     parser.add_argument("--compare-precision", action="store_true",
                         help="add the fp32 vs bf16 and XLA rows (one subprocess each)")
 
@@ -60,25 +63,47 @@ def emit(row: dict) -> None:
     print("ROW " + json.dumps(row), flush=True)
 
 
-def measure(script: str, row: str, precision: str = "fp32", threads: int = 1,
-            jit: str = "off", out: str | None = None, extra=(), timeout: float = 3600) -> dict:
-    """Runs ``script --row row ...`` in a fresh process; returns its row (or an error row)."""
+def _command(script, row, precision, threads, jit, out, extra):
     argv = [sys.executable, script, "--row", row, "--precision", precision,
             "--threads", str(threads), "--jit", jit, *extra]
-    if out:
-        argv += ["--out", out]
+    return argv + (["--out", out] if out else [])
+
+
+def _start(argv, threads):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(threads)}
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+
+
+def _collect(process, row, precision, jit, timeout) -> dict:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         return {"row": row, "precision": precision, "error": f"timeout after {timeout:.0f} s"}
-    for line in reversed(done.stdout.splitlines()):
+    for line in reversed(stdout.splitlines()):
         if line.startswith("ROW "):
             return json.loads(line[4:])
-    lines = done.stderr.strip().splitlines() or ["no output"]
+    lines = stderr.strip().splitlines() or ["no output"]
     errors = [line for line in lines if "Error:" in line]  # the exception line, else the last
     return {"row": row, "precision": precision, "xla": jit,
             "error": (errors[-1] if errors else lines[-1])[-300:]}
+
+
+def measure_together(script: str, runs, threads: int = 1, out: str | None = None, extra=(),
+                     timeout: float = 7200) -> list[dict]:
+    """Runs one child per ``(row, precision, jit)`` of ``runs`` at the same time; their rows."""
+    started = [(_start(_command(script, row, precision, threads, jit, out, extra), threads),
+                row, precision, jit) for row, precision, jit in runs]
+    return [_collect(process, row, precision, jit, timeout)
+            for process, row, precision, jit in started]
+
+
+def measure(script: str, row: str, precision: str = "fp32", threads: int = 1,
+            jit: str = "off", out: str | None = None, extra=(), timeout: float = 7200) -> dict:
+    """Runs ``script --row row ...`` in a fresh process; returns its row (or an error row)."""
+    return measure_together(script, [(row, precision, jit)], threads, out, extra, timeout)[0]
 
 
 def snr_db(reference, x) -> float:
@@ -91,7 +116,7 @@ def snr_db(reference, x) -> float:
 
 def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
          outputs: bool = False) -> list[dict]:
-    """The fp32 and bf16 rows of ``row`` (fresh process each), then a comparison row.
+    """The fp32 and bf16 rows of ``row`` (two fresh processes at once), then a comparison row.
 
     Args:
         script: the bench_<family>.py path.
@@ -102,23 +127,26 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
         outputs: the rows write outputs to compare (generation): the SNR is added.
     """
     with tempfile.TemporaryDirectory(prefix="bench_precision_") as tmp:
-        fp32 = measure(script, row, "fp32", threads, out=tmp, extra=extra)
-        bf16 = measure(script, row, "bf16", threads, out=tmp, extra=extra)
+        fp32, bf16 = measure_together(script, [(row, "fp32", "off"), (row, "bf16", "off")],
+                                      threads, tmp, extra)
         result = {"row": f"{fp32.get('row', row)}: bf16 vs fp32", "threads": threads}
         if time_key in fp32 and time_key in bf16:
             result["speedup_bf16"] = round(fp32[time_key] / bf16[time_key], 2)
         if outputs:
             files = [Path(tmp) / f"{row}_{p}.npy" for p in ("fp32", "bf16")]
-            if all(f.exists() for f in files):
+            same = fp32.get("weights_checksum") == bf16.get("weights_checksum")
+            if all(f.exists() for f in files) and same:
                 result["snr_db_bf16_vs_fp32"] = round(snr_db(*(np.load(f) for f in files)), 1)
+            elif not same:
+                result["error"] = "the two processes built different weights"
     return [fp32, bf16, result]
 
 
 def jit_pair(script: str, row: str, time_key: str, precision: str = "fp32", threads: int = 1,
              extra=()) -> list[dict]:
-    """XLA off and on for ``row`` (fresh process each), then the ratio off / on."""
-    off = measure(script, row, precision, threads, "off", extra=extra)
-    on = measure(script, row, precision, threads, "on", extra=extra)
+    """XLA off and on for ``row`` (two fresh processes at once), then the ratio off / on."""
+    off, on = measure_together(script, [(row, precision, "off"), (row, precision, "on")],
+                               threads, extra=extra)
     result = {"row": f"{off.get('row', row)}: XLA on vs off", "precision": precision,
               "threads": threads}
     if time_key in off and time_key in on:
@@ -126,20 +154,11 @@ def jit_pair(script: str, row: str, time_key: str, precision: str = "fp32", thre
     return [off, on, result]
 
 
-def weights_file(args, key: str) -> Path | None:
-    """``--out/<key>.weights.h5`` (shared by a row pair), or None without ``--out``."""
-    return Path(args.out) / f"{key}.weights.h5" if args.out else None
-
-
-def share_weights(args, key: str, model) -> None:
-    """The first process of a pair saves ``model``'s weights, the next one loads them."""
-    path = weights_file(args, key)
-    if path is None:
-        return
-    if path.exists():
-        model.load_weights(path)
-    else:
-        model.save_weights(path)
+def checksum(*models) -> float:
+    """Sum of |w| over every weight of ``models`` (float64): equal in both processes of a pair
+    when they built the same weights."""
+    return round(sum(float(np.abs(np.asarray(w, np.float64)).sum())
+                     for model in models for w in model.get_weights()), 6)
 
 
 def save_output(args, key: str, array) -> None:
