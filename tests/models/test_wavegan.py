@@ -327,7 +327,8 @@ def test_glorot_uniform_kernels_and_zero_biases(paper_g):
                 np.testing.assert_array_equal(layer.bias.numpy(), 0.0)
     kernel = paper_g.get_layer("upconv_1").kernel.numpy()  # (25, 256, 512)
     limit = np.sqrt(6.0 / (25 * 512 + 25 * 256))
-    assert np.max(np.abs(kernel)) <= limit
+    # the float32 draw can round up to the float32 value of the limit (seen once in a full run)
+    assert np.max(np.abs(kernel)) <= np.float32(limit) * (1 + 1e-6)
     assert np.std(kernel) == pytest.approx(limit / np.sqrt(3.0), rel=0.01)
 
 
