@@ -15,7 +15,11 @@ each, default 1):
     set-up + one step (the first call), and the steady step; the graph's op count;
   * ``train_demo`` XLA off vs on (fp32) and fp32 vs bf16;
   * ``translate_paper`` fp32 vs bf16: 30 s through the paper generator (same weights) in a
-    tf.function, with the SNR of the bf16 waveform against the fp32 one.
+    tf.function, with the SNR of the bf16 waveform against the fp32 one (and of the
+    generator's translated spectrogram images of the first 10 s);
+  * the first call of the fp32 paper step: ``trace_parts`` (Python tracing seconds and graph
+    ops of each part of the iteration traced alone) and one more ``train_paper`` run whose
+    TensorFlow log gives Grappler's seconds (``grappler_s``).
 
     python tools/bench_cyclegan.py --compare-precision [--threads 1] [--steps 2]
     python tools/bench_cyclegan.py --row train_paper --precision bf16 --threads 1   # one row
@@ -40,7 +44,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfaudiogan import configs  # noqa: E402
-from tfaudiogan.audio.chunking import translate_waveform  # noqa: E402
+from tfaudiogan.audio.chunking import translate_frames, translate_waveform  # noqa: E402
 from tfaudiogan.recipes import cyclegan as cyclegan_training  # noqa: E402
 
 
@@ -158,13 +162,69 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
         began = time.perf_counter()
         out = translate(wave).numpy()
         times.append(time.perf_counter() - began)
-    bench_precision.save_output(args, "translate_paper", out)
+    spec = rep.encode(tf.constant(wave[:, :10 * rate]))[0]  # 10 s: the generator's images
+    images = translate_frames(spec, lambda x: gen(x, training=False), t.crop_frames,
+                              t.chunk_overlap_frames, pad_value=-1.0)
+    bench_precision.save_output(args, "translate_paper", out, spectrogram=images.numpy())
     wall = statistics.median(times)
     return {"row": "cyclegan translation (paper)", "shape": f"1x{wave.shape[1]} (30 s)",
             "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
             "weights_checksum": bench_precision.checksum(gen),
             "first_call_s": round(first, 1), "seconds_per_call": round(wall, 2),
             "audio_seconds_per_second": round(seconds / wall, 2)}
+
+
+def trace_parts(args) -> dict:
+    """One process: Python tracing seconds and graph ops of the parts of the paper-shape
+    iteration, each traced alone (after a warm-up trace), then of the whole step."""
+    config = configs.apply_overrides(configs.get_preset("cyclegan_irmas", "paper"),
+                                     ["train.batch_size=1"])
+    rep = cyclegan_training.representation(config)
+    gan = cyclegan_training.build_gan(config, steps_per_epoch=3, freq_bins=rep.freq_bins)
+    shape = (1, rep.freq_bins, config.train.crop_frames, 1)
+    a, b = (tf.zeros(shape) for _ in range(2))
+    owned = gan.optimizer_variables()
+
+    def tape_step(losses, key, optimizer=None):
+        def fn(a, b):
+            with tf.GradientTape() as tape:
+                loss = losses(a, b)[key]
+            if optimizer is None:
+                return tape.gradient(loss, owned[f"{key[0]}_optimizer"])
+            gan.minimize(getattr(gan, optimizer), tape, loss, owned[optimizer])
+            return loss
+        return fn
+
+    def g_losses(a, b):
+        return gan.generator_losses(a, b)[0]
+
+    def d_losses(a, b):
+        return gan.discriminator_losses(a, b, a, b)
+
+    def adam(a, b):
+        variables = owned["g_optimizer"]
+        gan.g_optimizer.apply_gradients(zip([tf.zeros_like(v) for v in variables], variables))
+        return a
+
+    parts = {
+        "warm_up (one pool query)": lambda a, b: gan.pool_a.query(a),
+        "G forward: 6 G + 2 D calls, losses": lambda a, b: g_losses(a, b)["g_loss"],
+        "G forward + gradients": tape_step(g_losses, "g_loss"),
+        "G Adam update alone (both generators)": adam,
+        "D forward (4 calls) + gradients": tape_step(d_losses, "d_loss"),
+        "D step (+ Adam update)": tape_step(d_losses, "d_loss", "d_optimizer"),
+        "two pool queries": lambda a, b: (gan.pool_a.query(a), gan.pool_b.query(b)),
+        "whole train_step": lambda a, b: gan.train_step((a, b)),
+    }
+    row = {"row": "cyclegan train step (paper): Python tracing by part",
+           "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
+           "variables": {k: len(v) for k, v in owned.items()}}
+    for name, fn in parts.items():
+        began = time.perf_counter()
+        graph = tf.function(fn).get_concrete_function(a, b).graph
+        row[name] = {"trace_s": round(time.perf_counter() - began, 2),
+                     "ops": len(graph.get_operations())}
+    return row
 
 
 def one_row(args) -> dict:
@@ -177,6 +237,8 @@ def one_row(args) -> dict:
         return traced_train_step("demo", max(steps, 5), args)
     if args.row == "translate_paper":
         return traced_translation(args)
+    if args.row == "trace_parts":
+        return trace_parts(args)
     raise ValueError(f"unknown row {args.row!r}")
 
 
@@ -184,7 +246,14 @@ def precision_rows(args) -> list[dict]:
     """fp32 vs bf16 and XLA off vs on, one fresh process per row (bench_precision.py)."""
     script, threads = __file__, getattr(args, "threads", 1)
     extra = ["--steps", str(getattr(args, "steps", 2))]
-    return (bench_precision.pair(script, "train_paper", "seconds_per_step", threads, extra)
+    # first-call cost: Grappler's share from TensorFlow's own log of the fp32 paper step
+    logged = bench_precision.measure(
+        script, "train_paper", "fp32", threads, extra=["--steps", "1"], keep_stderr=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_VMODULE": "meta_optimizer=1"})
+    logged["grappler_s"] = bench_precision.grappler_seconds(logged.pop("_stderr", ""))
+    logged["row"] += ": first call with Grappler's time (TF log)"
+    first_call = [bench_precision.measure(script, "trace_parts", "fp32", threads), logged]
+    return first_call + (bench_precision.pair(script, "train_paper", "seconds_per_step", threads, extra)
             + bench_precision.pair(script, "translate_paper", "seconds_per_call", threads,
                                    extra, outputs=True)
             + bench_precision.jit_pair(script, "train_demo", "seconds_per_step", "fp32",

@@ -11,7 +11,10 @@ the fp32 output. Both processes build their networks from the same seed (the ini
 the same numbers under every policy), and each row carries a checksum of its weights that the
 parent compares before it reports the SNR:
 
-    SNR = 10 log10(sum(ref^2) / sum((x - ref)^2))   [dB], over the whole batch.
+    SNR = 10 log10(sum(ref^2) / sum((x - ref)^2))   [dB], over the whole batch,
+
+for the output (``snr_db_bf16_vs_fp32``) and for intermediate arrays a row saves beside it
+(``snr_db_<name>``, e.g. GANSynth's spectrogram images before the inversion).
 
 Child side: :func:`add_arguments` and :func:`start` (set threads and policy before any op),
 then :func:`emit` prints the row. Parent side: :func:`pair` / :func:`jit_pair` run the two
@@ -69,13 +72,14 @@ def _command(script, row, precision, threads, jit, out, extra):
     return argv + (["--out", out] if out else [])
 
 
-def _start(argv, threads):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(threads)}
+def _start(argv, threads, env=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(threads),
+           **(env or {})}
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
 
 
-def _collect(process, row, precision, jit, timeout) -> dict:
+def _collect(process, row, precision, jit, timeout, keep_stderr=False) -> dict:
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -84,7 +88,10 @@ def _collect(process, row, precision, jit, timeout) -> dict:
         return {"row": row, "precision": precision, "error": f"timeout after {timeout:.0f} s"}
     for line in reversed(stdout.splitlines()):
         if line.startswith("ROW "):
-            return json.loads(line[4:])
+            result = json.loads(line[4:])
+            if keep_stderr:
+                result["_stderr"] = stderr
+            return result
     lines = stderr.strip().splitlines() or ["no output"]
     errors = [line for line in lines if "Error:" in line]  # the exception line, else the last
     return {"row": row, "precision": precision, "xla": jit,
@@ -92,18 +99,41 @@ def _collect(process, row, precision, jit, timeout) -> dict:
 
 
 def measure_together(script: str, runs, threads: int = 1, out: str | None = None, extra=(),
-                     timeout: float = 7200) -> list[dict]:
-    """Runs one child per ``(row, precision, jit)`` of ``runs`` at the same time; their rows."""
-    started = [(_start(_command(script, row, precision, threads, jit, out, extra), threads),
+                     timeout: float = 7200, env=None, keep_stderr: bool = False) -> list[dict]:
+    """Runs one child per ``(row, precision, jit)`` of ``runs`` at the same time; their rows
+    (with the child's stderr under ``_stderr`` when ``keep_stderr``)."""
+    started = [(_start(_command(script, row, precision, threads, jit, out, extra), threads, env),
                 row, precision, jit) for row, precision, jit in runs]
-    return [_collect(process, row, precision, jit, timeout)
+    return [_collect(process, row, precision, jit, timeout, keep_stderr)
             for process, row, precision, jit in started]
 
 
 def measure(script: str, row: str, precision: str = "fp32", threads: int = 1,
-            jit: str = "off", out: str | None = None, extra=(), timeout: float = 7200) -> dict:
+            jit: str = "off", out: str | None = None, extra=(), timeout: float = 7200,
+            env=None, keep_stderr: bool = False) -> dict:
     """Runs ``script --row row ...`` in a fresh process; returns its row (or an error row)."""
-    return measure_together(script, [(row, precision, jit)], threads, out, extra, timeout)[0]
+    return measure_together(script, [(row, precision, jit)], threads, out, extra, timeout,
+                            env, keep_stderr)[0]
+
+
+def grappler_seconds(stderr: str, function: str = "train_step") -> float | None:
+    """Seconds Grappler spent on ``function``'s graph, from a child's log run with
+    ``TF_CPP_MIN_LOG_LEVEL=0 TF_CPP_VMODULE=meta_optimizer=1`` (time stamps of "Starting
+    optimization for grappler item: __inference_<function>" to the next "Optimized N
+    functions")."""
+    began = None
+    for line in stderr.splitlines():
+        if "meta_optimizer.cc" not in line:
+            continue
+        try:
+            stamp = float(line.split()[1].split(":")[-1])
+        except (IndexError, ValueError):
+            continue
+        if began is None and f"grappler item: __inference_{function}" in line:
+            began = stamp
+        elif began is not None and "Optimized" in line and "functions" in line:
+            return round(stamp - began, 1)
+    return None
 
 
 def snr_db(reference, x) -> float:
@@ -133,10 +163,13 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
         if time_key in fp32 and time_key in bf16:
             result["speedup_bf16"] = round(fp32[time_key] / bf16[time_key], 2)
         if outputs:
-            files = [Path(tmp) / f"{row}_{p}.npy" for p in ("fp32", "bf16")]
+            files = [Path(tmp) / f"{row}_{p}.npz" for p in ("fp32", "bf16")]
             same = fp32.get("weights_checksum") == bf16.get("weights_checksum")
             if all(f.exists() for f in files) and same:
-                result["snr_db_bf16_vs_fp32"] = round(snr_db(*(np.load(f) for f in files)), 1)
+                ref, got = (np.load(f) for f in files)
+                for name in ref.files:  # the output first, then e.g. the generator's images
+                    key = "snr_db_bf16_vs_fp32" if name == "output" else f"snr_db_{name}"
+                    result[key] = round(snr_db(ref[name], got[name]), 1)
             elif not same:
                 result["error"] = "the two processes built different weights"
     return [fp32, bf16, result]
@@ -161,8 +194,10 @@ def checksum(*models) -> float:
                      for model in models for w in model.get_weights()), 6)
 
 
-def save_output(args, key: str, array) -> None:
-    """Writes a generation row's output for the parent's SNR."""
+def save_output(args, key: str, array, **intermediate) -> None:
+    """Writes a generation row's output (and named intermediate arrays, e.g. the generator's
+    images before an inversion) for the parent's SNRs."""
     if args.out:
-        np.save(Path(args.out) / f"{key}_{args.precision}.npy",
-                np.asarray(array, np.float32))
+        arrays = {"output": array, **intermediate}
+        np.savez(Path(args.out) / f"{key}_{args.precision}.npz",
+                 **{name: np.asarray(a, np.float32) for name, a in arrays.items()})
