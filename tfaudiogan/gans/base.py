@@ -114,7 +114,8 @@ class GANModel(keras.Model):
                 optimizer = optimizers[name]
                 if (self.dtype_policy.name == "mixed_float16"
                         and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
-                    optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=name)
+                    optimizer = keras.optimizers.LossScaleOptimizer(
+                        optimizer, name=f"{name}_loss_scale")
                 setattr(self, name, optimizer)  # tracked: saved by checkpoints and backups
                 optimizer.build(owned[name])  # P2/P3: build now, inside the strategy scope
 
