@@ -137,6 +137,7 @@ def traced_train_step(preset: str, steps: int, args) -> dict:
             "threads": args.threads, "build_and_compile_s": round(build, 1),
             "python_trace_s": round(trace, 1), "graph_ops": len(graph.get_operations()),
             "first_call_s": round(first, 1), "seconds_per_step": round(statistics.median(times), 3),
+            "min_s": round(min(times), 3),
             "steps_measured": steps}
 
 

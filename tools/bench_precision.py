@@ -2,9 +2,14 @@
 
 The Keras precision policy is global and TensorFlow's thread pools are fixed at start, so every
 measurement runs in a fresh Python process (``bench_<family>.py --row KEY --precision P
---threads N [--jit on|off]``), one process per row. The two processes of a pair (fp32 and
-bf16, or XLA off and on) run at the same time, so on a machine shared with other jobs both see
-the same load and their ratio stays meaningful; the parent reports the ratio of that run.
+--threads N [--jit on|off]``), one process per row, one after the other; the parent reports
+the ratio of that run. Every row records the 1-minute load average of the machine when its
+process started and ended (``load_start`` / ``load_end``): on a machine shared with other jobs
+a ratio is only as good as the load was steady. ``concurrent=True`` runs the two processes of
+a pair at the same time instead (same outside load for both), but then they compete for the
+memory bandwidth and caches with each other, which costs bfloat16 much more than float32: the
+paper CycleGAN step measured 1.95x alone (24.1 s / 12.3 s, quiet machine) and 1.23x as a
+concurrent pair.
 
 Generation rows also write their output (``--out DIR``) for the SNR of the bf16 output against
 the fp32 output. Both processes build their networks from the same seed (the initialisers draw
@@ -49,6 +54,9 @@ def add_arguments(parser) -> None:
                         help="add the fp32 vs bf16 and XLA rows (one subprocess each)")
 
 
+_LOAD_AT_START = os.getloadavg()[0]
+
+
 def start(args) -> str:
     """Child set-up, before TensorFlow runs any op: threads, then the Keras policy."""
     import keras
@@ -63,6 +71,8 @@ def start(args) -> str:
 
 def emit(row: dict) -> None:
     """Child output: the row as the last line of stdout."""
+    row = {**row, "load_start": round(_LOAD_AT_START, 2),
+           "load_end": round(os.getloadavg()[0], 2)}
     print("ROW " + json.dumps(row), flush=True)
 
 
@@ -144,9 +154,17 @@ def snr_db(reference, x) -> float:
     return float("inf") if power == 0 else 10 * np.log10(float(np.sum(reference ** 2)) / power)
 
 
+def _runs(script, runs, threads, out=None, extra=(), concurrent=False) -> list[dict]:
+    if concurrent:
+        return measure_together(script, runs, threads, out, extra)
+    return [measure(script, row, precision, threads, jit, out, extra)
+            for row, precision, jit in runs]
+
+
 def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
-         outputs: bool = False) -> list[dict]:
-    """The fp32 and bf16 rows of ``row`` (two fresh processes at once), then a comparison row.
+         outputs: bool = False, concurrent: bool = False) -> list[dict]:
+    """The fp32 and bf16 rows of ``row`` (fresh processes, one after the other unless
+    ``concurrent``), then a comparison row.
 
     Args:
         script: the bench_<family>.py path.
@@ -155,10 +173,11 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
         threads: threads of each process.
         extra: more child arguments.
         outputs: the rows write outputs to compare (generation): the SNR is added.
+        concurrent: run both processes at the same time (see the module docstring).
     """
     with tempfile.TemporaryDirectory(prefix="bench_precision_") as tmp:
-        fp32, bf16 = measure_together(script, [(row, "fp32", "off"), (row, "bf16", "off")],
-                                      threads, tmp, extra)
+        fp32, bf16 = _runs(script, [(row, "fp32", "off"), (row, "bf16", "off")], threads, tmp,
+                           extra, concurrent)
         result = {"row": f"{fp32.get('row', row)}: bf16 vs fp32", "threads": threads}
         if time_key in fp32 and time_key in bf16:
             result["speedup_bf16"] = round(fp32[time_key] / bf16[time_key], 2)
@@ -176,10 +195,10 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
 
 
 def jit_pair(script: str, row: str, time_key: str, precision: str = "fp32", threads: int = 1,
-             extra=()) -> list[dict]:
-    """XLA off and on for ``row`` (two fresh processes at once), then the ratio off / on."""
-    off, on = measure_together(script, [(row, precision, "off"), (row, precision, "on")],
-                               threads, extra=extra)
+             extra=(), concurrent: bool = False) -> list[dict]:
+    """XLA off and on for ``row`` (fresh processes), then the ratio off / on."""
+    off, on = _runs(script, [(row, precision, "off"), (row, precision, "on")], threads,
+                    extra=extra, concurrent=concurrent)
     result = {"row": f"{off.get('row', row)}: XLA on vs off", "precision": precision,
               "threads": threads}
     if time_key in off and time_key in on:
