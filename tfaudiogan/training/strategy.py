@@ -46,6 +46,31 @@ def new_mirrored_strategy(devices=None) -> tf.distribute.MirroredStrategy:
     return tf.distribute.MirroredStrategy(devices)
 
 
+class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy with the ``reduce`` Keras 3's ``fit`` expects.
+
+    Keras 3 (3.15) calls ``reduce`` in two ways MultiWorkerMirroredStrategy rejects, so
+    ``fit`` fails on several workers (keras-team/keras#20585, tensorflow/tensorflow#72388):
+
+    * before training it reduces the first batch, a tuple or dict for most families:
+      "Attempt to convert a value (PerReplica:...)". Here each element is reduced, as
+      MirroredStrategy does.
+    * after every step it averages the logged values with ``axis=0``, but they are scalars:
+      "Invalid reduction dimension 0 for input with 0 dimensions". Here a scalar is averaged
+      over the replicas (``axis=None``), which is what MirroredStrategy's path in Keras does.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        reduce = super().reduce
+
+        def one(v):
+            local = self.experimental_local_results(v)[0]
+            scalar = tf.TensorShape(getattr(local, "shape", ())).rank == 0
+            return reduce(reduce_op, v, None if scalar else axis)
+
+        return tf.nest.map_structure(one, value)
+
+
 def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Strategy:
     """Returns the strategy named by ``name`` (one of :data:`STRATEGIES`).
 
@@ -67,7 +92,7 @@ def get_strategy(name: str = "auto", cpu_replicas: int = 2) -> tf.distribute.Str
         if "cluster" not in json.loads(os.environ.get("TF_CONFIG", "{}")):
             raise ValueError("strategy 'multi_worker' needs a TF_CONFIG environment variable "
                              "describing the cluster (see the README)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return MultiWorkerStrategy()
     if gpus:
         return new_mirrored_strategy()
     configure_cpu_replicas(cpu_replicas)
