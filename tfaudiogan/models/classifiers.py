@@ -96,8 +96,10 @@ class LogMelSpectrogram(keras.layers.Layer):
 
 
 def _bn(name: str, momentum: float, axis: int = -1) -> keras.layers.BatchNormalization:
+    # synchronized: under tf.distribute the batch statistics are those of the global batch,
+    # as on the reference's one device (per-replica statistics would change the training).
     return keras.layers.BatchNormalization(
-        axis=axis, momentum=momentum, epsilon=BN_EPSILON, name=name
+        axis=axis, momentum=momentum, epsilon=BN_EPSILON, synchronized=True, name=name
     )
 
 

@@ -158,7 +158,8 @@ def pitch_classifier(n_classes: int = MAX_PITCH - MIN_PITCH + 1,
     x = keras.layers.Reshape((frames, n_bins, 1), name="add_channel")(x)
     for i, width in enumerate(channels):
         x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        # global-batch statistics under tf.distribute (as one device would compute them)
+        x = keras.layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         x = keras.layers.MaxPooling2D((2, 1), name=f"pool_{i}")(x)
         frames //= 2

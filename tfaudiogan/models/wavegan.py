@@ -78,7 +78,8 @@ def _upconv(x, filters: int, stride: int, kernel_size: int, upsample: str, name:
 def maybe_batchnorm(x, batchnorm: bool, name: str):
     """``BatchNormalization`` named ``<name>_bn`` when ``batchnorm``, else ``x`` unchanged."""
     if batchnorm:
-        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+        # global-batch statistics under tf.distribute, as on one device
+        x = keras.layers.BatchNormalization(synchronized=True, name=f"{name}_bn")(x)
     return x
 
 
