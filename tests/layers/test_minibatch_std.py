@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfaudiogan.layers.minibatch_std import MinibatchStddev, minibatch_mean_stddev
+from tfaudiogan.training.strategy import new_mirrored_strategy
 
 
 def test_worked_example():
@@ -29,3 +31,29 @@ def test_single_sample_batch_gives_sqrt_epsilon():
     x = np.ones((1, 2, 2, 3), dtype="float32")
     y = MinibatchStddev(epsilon=1e-6)(x).numpy()
     np.testing.assert_allclose(y[..., -1], 1e-3, rtol=1e-4)
+
+
+@pytest.mark.distributed
+def test_replicas_use_the_global_batch_and_its_gradient(rng):
+    """Two replicas of two examples each see the statistic (and gradient) of all four, as
+    one device does (the single-GPU reference's batch)."""
+    x = rng.normal(size=(4, 3, 2, 5)).astype("float32")
+
+    def stat_and_grad(v):
+        v = tf.convert_to_tensor(v)
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            s = minibatch_mean_stddev(v)
+        return s, tape.gradient(s, v)
+
+    one, one_grad = stat_and_grad(x)
+    strategy = new_mirrored_strategy(["/cpu:0", "/cpu:1"])
+    halves = strategy.experimental_distribute_values_from_function(
+        lambda ctx: x[2 * ctx.replica_id_in_sync_group:2 * ctx.replica_id_in_sync_group + 2])
+    stats, grads = strategy.run(stat_and_grad, args=(halves,))
+    for s in strategy.experimental_local_results(stats):
+        np.testing.assert_allclose(s, one, rtol=1e-6)
+    # each replica's input gradient is the global statistic's, divided over its 2 replicas'
+    # copies of the loss (the all-reduce's gradient sums them): rows match one device's
+    parts = np.concatenate([g.numpy() for g in strategy.experimental_local_results(grads)])
+    np.testing.assert_allclose(parts, 2 * one_grad.numpy(), rtol=1e-5, atol=1e-8)

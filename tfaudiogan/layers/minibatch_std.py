@@ -6,13 +6,16 @@ GANSynth computes ONE scalar for the whole (per-replica) batch, with no groups:
 
 and appends it as one constant extra channel. (The original ProGAN uses groups of 4 and
 averages only over channels; that is not what the GANSynth reference does.) Under
-``tf.distribute`` the statistic is taken over each replica's own slice of the batch, as it
-would be on each GPU.
+``tf.distribute`` with several replicas the variance is that of the global batch (two
+all-reduces: the mean, then the squared deviations), as the single-GPU reference computes it
+over its whole batch of 8; per-replica statistics would make every replica's discriminator
+see a different, smaller batch (and a cluster would not train as one device does).
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from tfaudiogan.layers.mixed_precision import upcast_float16
@@ -29,11 +32,21 @@ def minibatch_mean_stddev(x, epsilon: float = MINIBATCH_STDDEV_EPSILON):
         epsilon: added to the (biased) batch variance before the square root.
 
     Returns:
-        A scalar tensor, float32 for a float16 ``x`` (whose squares overflow above 256), else
-        of ``x``'s dtype.
+        A scalar tensor (the same on every replica of a distributed step: global batch),
+        float32 for a float16 ``x`` (whose squares overflow above 256), else of ``x``'s dtype.
     """
     x, _ = upcast_float16(x)
-    variance = ops.var(x, axis=0)
+    context = tf.distribute.get_replica_context()
+    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
+        variance = ops.var(x, axis=0)
+    else:
+        x = tf.convert_to_tensor(x)
+        total, count = context.all_reduce(tf.distribute.ReduceOp.SUM, [
+            tf.reduce_sum(x, axis=0), tf.cast(tf.shape(x)[0], x.dtype)])
+        mean = total / count
+        squares = context.all_reduce(tf.distribute.ReduceOp.SUM,
+                                     tf.reduce_sum(tf.square(x - mean), axis=0))
+        variance = squares / count
     return ops.mean(ops.sqrt(variance + epsilon))
 
 
