@@ -13,13 +13,14 @@ SMALL = dict(latent_dim=4, n_samples=2048, n_frames=32, timbre_frames=4, n_harmo
              n_noise_bands=5, cppn_units=4, cppn_depth=2, n_periodic=1)
 
 
-def _gan(loss="dcgan", pitch=False, seed=0):
+def _gan(loss="dcgan", pitch=False, seed=0, clip_norm=None, optimizer=None):
     keras.utils.set_random_seed(seed)
     g = ddsp_gan.generator(**SMALL, pitch_conditioned=pitch)
     d = ddsp_gan.discriminator(n_samples=2048, ndf=2, n_mfcc=8, fft_size=256)
-    gan = DDSPGAN(g, d, latent_dim=4, loss=loss, pitch_conditioned=pitch, seed=seed)
-    gan.compile(keras.optimizers.Adam(1e-3, epsilon=1e-8),
-                keras.optimizers.Adam(1e-3, epsilon=1e-8))
+    gan = DDSPGAN(g, d, latent_dim=4, loss=loss, pitch_conditioned=pitch, clip_norm=clip_norm,
+                  seed=seed)
+    make = optimizer or (lambda: keras.optimizers.Adam(1e-3, epsilon=1e-8))
+    gan.compile(make(), make())
     return gan
 
 
@@ -61,9 +62,9 @@ def test_unknown_loss_and_missing_pitch():
     assert np.isfinite(float(logs["g_loss"]))
 
 
-def _one_step(strategy, real):
+def _one_step(strategy, real, **kwargs):
     with strategy.scope():
-        gan = _gan("dcgan", seed=5)
+        gan = _gan("dcgan", seed=5, **kwargs)
     before = [v.numpy() for v in gan.generator.trainable_variables
               + gan.discriminator.trainable_variables]
     ds = tf.data.Dataset.from_tensors(real)
@@ -82,3 +83,18 @@ def test_distributed_step_equals_single_device_step():
     assert max(np.abs(s).max() for s in single) > 1e-5
     for s, m in zip(single, dist):
         np.testing.assert_allclose(m, s, rtol=1e-3, atol=2e-6)
+
+
+def test_clipping_is_of_the_global_batch_gradient_with_any_number_of_replicas():
+    """The reference clips the gradient of its whole batch by its global norm; Keras'
+    optimizer clipnorm would clip each replica's share (per variable) before the sum."""
+    real = _real(4) * np.linspace(0.5, 1.0, 4)[:, None].astype("float32")
+    kwargs = dict(clip_norm=1e-3, optimizer=lambda: keras.optimizers.SGD(0.5))
+    _, single = _one_step(tf.distribute.get_strategy(), real, **kwargs)
+    _, dist = _one_step(new_mirrored_strategy(["/cpu:0", "/cpu:1"]), real, **kwargs)
+    n_g = len(_gan(**kwargs).generator.trainable_variables)
+    for part in (single[:n_g], single[n_g:]):  # each network's update: lr x the clip norm
+        norm = np.sqrt(sum(np.sum(np.square(u)) for u in part))
+        np.testing.assert_allclose(norm, 0.5 * 1e-3, rtol=1e-4)
+    for s, m in zip(single, dist):
+        np.testing.assert_allclose(m, s, rtol=1e-3, atol=1e-9)

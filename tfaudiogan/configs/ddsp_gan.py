@@ -77,7 +77,9 @@ class OptimizerConfig:
     beta_1: float = 0.5  # [chosen] DCGAN / GAN-hacks convention
     beta_2: float = 0.999  # [chosen] Adam default
     epsilon: float = 1e-8  # brief: explicit (Keras default 1e-7)
-    clipnorm: float = 3.0  # [D 1.1] DDSP grad-clip norm 3.0
+    # [D 1.1] DDSP grad-clip norm 3.0: the global norm of each network's global-batch gradient
+    # (ddsp trainers.py clip_by_global_norm; gans/base.py clip_by_global_norm)
+    clipnorm: float = 3.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ Keras 3's `fit()` needs four things from such a model, all handled here:
 * P4 `compile(optimizer=None)`, so Keras creates no hidden RMSprop over all weights.
 * P2/P3 each optimizer is stored as an attribute (so checkpoints and backups track it)
   and built on the variables it owns inside the strategy scope, not lazily in the replica step.
+* gradient clipping: :func:`clip_by_global_norm` clips the global-batch gradient, as one
+  device would (Keras' optimizer ``clipnorm`` clips each replica's share on its own).
 * P5/P6 losses come from :mod:`tfaudiogan.losses` (divided by the replica count inside the
   tape); :meth:`GANModel.report` multiplies them back for logging and always returns a non-empty
   dict of `keras.metrics.Mean` results, exposed through :attr:`GANModel.metrics` so Keras resets
@@ -33,6 +35,31 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.losses import num_replicas
+
+
+def clip_by_global_norm(grads: Sequence[tf.Tensor], clip_norm: float) -> list[tf.Tensor]:
+    """This replica's share of the global-batch gradient, clipped by its global norm.
+
+    A replica's gradients are shares: the optimizer's cross-replica sum is the gradient of the
+    global batch, and that sum's norm is what one device clips (e.g. DDSP's trainers.py,
+    ``tf.clip_by_global_norm(grads, 3.0)``). Keras' own ``clipnorm`` / ``global_clipnorm``
+    clip every replica's share on its own before the sum, which differs from one device as
+    soon as there are two replicas. So the shares are summed here first (one all-reduce),
+    clipped, and divided by the replica count again.
+
+    Args:
+        grads: this replica's gradients (no None entries).
+        clip_norm: the largest global norm of the global-batch gradient.
+
+    Returns:
+        The clipped shares, in the order of ``grads``.
+    """
+    n = num_replicas()
+    if n > 1:
+        grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM,
+                                                               list(grads))
+    clipped, _ = tf.clip_by_global_norm(list(grads), clip_norm)
+    return [g / n for g in clipped] if n > 1 else clipped
 
 
 class GANModel(keras.Model):
@@ -121,7 +148,7 @@ class GANModel(keras.Model):
 
     @staticmethod
     def minimize(optimizer: keras.optimizers.Optimizer, tape: tf.GradientTape, loss: tf.Tensor,
-                 variables: Sequence) -> None:
+                 variables: Sequence, clip_norm: float | None = None) -> None:
         """One update of ``variables`` by ``optimizer`` along the gradient of ``loss``.
 
         With a `keras.optimizers.LossScaleOptimizer` (``mixed_float16``) the backward pass is
@@ -134,11 +161,17 @@ class GANModel(keras.Model):
             tape: the (exited) tape that recorded ``loss``.
             loss: scalar float32 replica-scaled loss (:mod:`tfaudiogan.losses`).
             variables: the variables to update.
+            clip_norm: clip the global-batch gradient to this global norm
+                (:func:`clip_by_global_norm`); with loss scaling the bound is scaled too, so
+                the unscaled update is the one an unscaled step clips. None: no clipping.
         """
         seed = None
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             seed = optimizer.scale_loss(tf.ones_like(loss))
         grads = tape.gradient(loss, variables, output_gradients=seed)
+        if clip_norm is not None:
+            bound = clip_norm if seed is None else clip_norm * tf.cast(seed, tf.float32)
+            grads = clip_by_global_norm(grads, bound)
         optimizer.apply_gradients(zip(grads, variables))
 
     @property

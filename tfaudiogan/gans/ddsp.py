@@ -56,13 +56,15 @@ class DDSPGAN(GANModel):
         latent_dim: Size of z ~ N(0, 1) (the seed does not state the prior; CPPN practice).
         loss: "dcgan" (seed: binary classification, non-saturating G), "hinge" or "lsgan".
         pitch_conditioned: The generator takes a pitch input; batches must carry `pitch`.
+        clip_norm: Clip each network's global-batch gradient to this global norm (DDSP's
+            trainers.py: 3.0), the same with any number of replicas; None: no clipping.
         seed: Seed of the z stream (None: random).
         **kwargs: Passed to `keras.Model`.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
                  latent_dim: int = 64, loss: str = "dcgan", pitch_conditioned: bool = False,
-                 seed: int | None = 0, **kwargs):
+                 clip_norm: float | None = None, seed: int | None = 0, **kwargs):
         kwargs.setdefault("name", "ddsp_gan")
         super().__init__(**kwargs)
         if loss not in LOSS_KINDS:
@@ -71,6 +73,7 @@ class DDSPGAN(GANModel):
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim, self.loss_kind = int(latent_dim), loss
         self.pitch_conditioned = bool(pitch_conditioned)
+        self.clip_norm = float(clip_norm) if clip_norm else None
         self.z_seed = keras.random.SeedGenerator(seed, name="z_seed")
         self._finish_init(["d_loss", "g_loss", "d_real", "d_fake"])
 
@@ -110,7 +113,7 @@ class DDSPGAN(GANModel):
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = discriminator_loss(self.loss_kind, real_logits, fake_logits)
-        self.minimize(self.d_optimizer, tape, d_loss, d_vars)
+        self.minimize(self.d_optimizer, tape, d_loss, d_vars, self.clip_norm)
         #   G step, fresh z: L_G = BCE(D(MFCC(G(z))), 1) (non-saturating; hinge: -D(G(z));
         #   lsgan: (D(G(z)) - 1)^2); gradients flow through the synths into the CPPNs and the
         #   synths' internal controls.
@@ -119,7 +122,7 @@ class DDSPGAN(GANModel):
                                 training=True)
             g_loss = generator_loss(self.loss_kind, self.discriminator(out["audio"],
                                                                        training=True))
-        self.minimize(self.g_optimizer, tape, g_loss, g_vars)
+        self.minimize(self.g_optimizer, tape, g_loss, g_vars, self.clip_norm)
         scale = 1.0 / tf.cast(num_replicas(), tf.float32)
         return self.report({"d_loss": d_loss, "g_loss": g_loss,
                             "d_real": tf.reduce_mean(tf.cast(real_logits, tf.float32)) * scale,

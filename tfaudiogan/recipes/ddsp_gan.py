@@ -66,11 +66,12 @@ def build_gan(config: DDSPGANConfig) -> DDSPGAN:
     o = config.optimizer
     gan = DDSPGAN(build_generator(config), build_discriminator(config),
                   latent_dim=config.model.latent_dim, loss=config.loss.kind,
-                  pitch_conditioned=config.model.pitch_conditioned, seed=config.train.seed)
+                  pitch_conditioned=config.model.pitch_conditioned,
+                  clip_norm=o.clipnorm or None, seed=config.train.seed)
 
     def adam(lr, name):
         return keras.optimizers.Adam(lr, beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon,
-                                     clipnorm=o.clipnorm or None, name=name)
+                                     name=name)  # clipping: DDSPGAN(clip_norm=...)
 
     gan.compile(g_optimizer=adam(o.g_learning_rate, "g_optimizer"),
                 d_optimizer=adam(o.d_learning_rate, "d_optimizer"))
