@@ -88,7 +88,7 @@ class DataConfig:
     gansynth_subset: bool = True  # [D 3.1] DDSP NSynth runs use the GANSynth-style subset
     synthetic_notes: int = 64  # [chosen] built-in notes for demo/smoke
     synthetic_pitches: tuple[int, ...] = (48, 52, 55, 60, 64, 67, 72)  # [chosen] demo range
-    shuffle_buffer: int = 2048  # [chosen]
+    shuffle_buffer: int = 2048  # [chosen] NSynth stream (built-in notes: a full shuffle per pass)
     strict: bool = False  # raise on unreadable files instead of skipping them
 
 

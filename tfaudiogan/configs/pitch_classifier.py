@@ -48,7 +48,7 @@ class DataConfig:
     gansynth_splits: str = ""  # path of nsynth-gansynth_splits.csv ("" = original splits)
     eval_split: str = "valid"  # NSynth split used for metrics.json
     max_eval: int = 0  # evaluation notes (0 = the whole split)
-    shuffle_buffer: int = 2048  # [chosen] notes; NSynth files are ordered by instrument
+    shuffle_buffer: int = 2048  # [chosen] NSynth notes (files are ordered by instrument); built-in: full shuffle
     synthetic_train: int = 2440  # [chosen] 40 notes per pitch on average
     synthetic_validation: int = 610  # [chosen] 10 per pitch
     strict: bool = False  # raise on the first unreadable wav instead of skipping it

@@ -9,8 +9,8 @@ resumption relies on; decoded audio is cached in memory when it fits
 
 CycleGAN crops: every clip is encoded once, up front, with the representation (e.g.
 :class:`tfaudiogan.audio.representations.CycleGANSpectrogram`), and the spectrograms are kept
-in memory as one float32 array ``[n, freq, frames, 1]``. The training stream then shuffles,
-repeats and takes a random ``crop_frames``-wide time crop per example; the evaluation stream
+in memory as one float32 array ``[n, freq, frames, 1]``. The training stream then shuffles
+(data/order.py), repeats and takes a random ``crop_frames``-wide time crop per example; the evaluation stream
 takes deterministic centre crops once. Crops must have a fixed size because the CycleGAN
 image pool and the compiled train step need a static image shape (reference/cyclegan.md 2.4).
 
@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfaudiogan.audio.batching import encode_in_batches
+from tfaudiogan.data.order import shuffled_examples
 
 __all__ = ["MEMORY_CACHE_BYTES", "PAD_VALUE", "cache_if_fits", "encode_spectrograms",
            "spectrogram_crops", "unaligned_pairs"]
@@ -103,8 +104,8 @@ def spectrogram_crops(
 
     Clips with fewer than ``crop_frames`` frames are padded at the end with -1 (silence).
 
-    * ``training=True``: shuffle (buffer = all clips, reshuffled each epoch, seeded), repeat
-      forever, one random crop per example (offset uniform over all valid offsets, drawn with
+    * ``training=True``: every clip once per pass, each pass in a fresh seeded order
+      (:func:`tfaudiogan.data.order.shuffled_examples`), forever, one random crop per example (offset uniform over all valid offsets, drawn with
       ``tf.random.stateless_uniform`` seeded by ``(seed, example index)``), batch with
       ``drop_remainder=True``, prefetch. The same seed gives the same stream.
     * ``training=False``: the centre crop of every clip (offset ``(frames - crop_frames) // 2``),
@@ -144,9 +145,7 @@ def spectrogram_crops(
         out = spec[:, offset:offset + crop_frames, :]
         return tf.ensure_shape(out, [freq, crop_frames, 1])
 
-    ds = tf.data.Dataset.from_tensor_slices(specs)
-    ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.enumerate().map(crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = shuffled_examples(specs, seed).enumerate().map(crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=True)
     return ds.prefetch(tf.data.AUTOTUNE)
 

@@ -21,6 +21,7 @@ import tensorflow as tf
 from tfaudiogan import data
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.ddsp_gan import DDSPGANConfig
+from tfaudiogan.data.order import shuffled_examples
 from tfaudiogan.export.ddsp import export_ddsp
 from tfaudiogan.gans.ddsp import DDSPGAN
 from tfaudiogan.models import ddsp_gan as networks
@@ -194,8 +195,11 @@ class DDSPGANRecipe(Recipe):
 
     def dataset(self, run: Run, notes):
         t = run.config.train
-        return (notes.shuffle(run.config.data.shuffle_buffer, seed=t.seed).repeat()
-                .batch(t.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+        if run.config.data.dataset == "synthetic":  # in memory: every pass a seeded order
+            stream = shuffled_examples(next(iter(notes.batch(2**31 - 1))), t.seed)
+        else:
+            stream = notes.shuffle(run.config.data.shuffle_buffer, seed=t.seed).repeat()
+        return stream.batch(t.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def build_model(self, run: Run, notes) -> DDSPGAN:
         return build_gan(run.config)

@@ -53,6 +53,7 @@ from tfaudiogan.audio.gansynth import (
 from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.gansynth import GANSynthConfig
 from tfaudiogan.data.nsynth import gansynth_split_ids
+from tfaudiogan.data.order import shuffled_examples
 from tfaudiogan.export.gansynth import export_gansynth
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers import progressive_schedule
@@ -226,8 +227,7 @@ def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
     seed = t.seed + stage
     if encoded is not None:
         specs, labels = encoded
-        ds = tf.data.Dataset.from_tensor_slices((specs, labels))
-        ds = ds.shuffle(len(labels), seed=seed).repeat()
+        ds = shuffled_examples((specs, labels), seed)  # data/order.py: same from any iterator
         return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(
             tf.data.AUTOTUNE)
     encode = tf.function(lambda audio: normalise(rep.encode(audio)))

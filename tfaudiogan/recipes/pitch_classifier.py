@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfaudiogan import data
 from tfaudiogan.configs.pitch_classifier import PitchClassifierConfig
+from tfaudiogan.data.order import shuffled_examples
 from tfaudiogan.metrics.gansynth import (
     NDB_ALPHA,
     NDB_BINS,
@@ -71,8 +72,7 @@ def datasets(config: PitchClassifierConfig, data_dir, logger):
         audio, labels = _synthetic(config, "train")
         eval_audio, eval_labels = _synthetic(config, "validation")
         logger.info("synthetic notes: %d train, %d validation", len(audio), len(eval_audio))
-        train = tf.data.Dataset.from_tensor_slices((audio, labels)).shuffle(
-            len(audio), seed=t.seed).repeat()
+        train = shuffled_examples((audio, labels), t.seed)
         steps = t.steps_per_epoch or max(1, len(audio) // t.batch_size)
         evaluation = tf.data.Dataset.from_tensor_slices((eval_audio, eval_labels))
     elif d.dataset == "nsynth":

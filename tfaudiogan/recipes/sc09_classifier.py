@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tfaudiogan import data
 from tfaudiogan.configs.wavegan import ClassifierConfig
+from tfaudiogan.data.order import shuffled_examples
 from tfaudiogan.metrics.inception import classifier_probs, inception_score
 from tfaudiogan.models.classifiers import sc09_classifier
 from tfaudiogan.training import driver
@@ -109,8 +110,7 @@ class SC09ClassifierRecipe(Recipe):
 
     def dataset(self, run: Run, splits):
         (x, y), t = splits["train"], run.config.train
-        return (tf.data.Dataset.from_tensor_slices((x, y))
-                .shuffle(len(x), seed=t.seed, reshuffle_each_iteration=True).repeat()
+        return (shuffled_examples((x, y), t.seed)
                 .batch(t.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
     def validation_data(self, run: Run, splits):

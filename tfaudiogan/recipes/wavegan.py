@@ -24,6 +24,7 @@ from tfaudiogan.audio.specgan import (
     spectrogram_from_config,
 )
 from tfaudiogan.configs.wavegan import WaveGANConfig
+from tfaudiogan.data.order import shuffled_indices
 from tfaudiogan.export.generator import export_generator, moments_path
 from tfaudiogan.gans.wavegan import WaveGAN, training_batches
 from tfaudiogan.models import specgan as specgan_networks
@@ -185,16 +186,14 @@ def compute_run_moments(config: WaveGANConfig, model_dir, data_dir=None) -> Path
 def real_dataset(x: np.ndarray, config: WaveGANConfig) -> tf.data.Dataset:
     """Shuffled, repeated ``[batch, d_updates, ...]`` elements of the examples ``x``.
 
-    A full permutation of the example indices per pass (the reference shuffles its files and
-    then buffers 4096 slices; a full shuffle mixes at least as well). The indices are grouped
+    A full permutation of the example indices per pass (data/order.py; the reference shuffles
+    its files and then buffers 4096 slices; a full shuffle mixes at least as well). The indices are grouped
     into ``[batch, d_updates]`` elements first and the examples gathered a whole element at a
     time (one gather instead of ``batch * d_updates``; the same stream).
     """
     table = tf.constant(x)
     n = len(x)
-    indices = (tf.data.Dataset.range(n)
-               .shuffle(n, seed=config.train.seed, reshuffle_each_iteration=True)
-               .repeat())
+    indices = shuffled_indices(n, config.train.seed)  # data/order.py: same from any iterator
     batches = training_batches(indices, config.train.batch_size, config.loss.d_updates)
     return (batches.map(lambda i: tf.gather(table, i), num_parallel_calls=tf.data.AUTOTUNE,
                         deterministic=True)
