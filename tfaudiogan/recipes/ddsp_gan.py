@@ -26,7 +26,7 @@ from tfaudiogan.export.ddsp import export_ddsp
 from tfaudiogan.gans.ddsp import DDSPGAN
 from tfaudiogan.models import ddsp_gan as networks
 from tfaudiogan.recipes import pitch_metrics
-from tfaudiogan.training import driver, listening_page, plots
+from tfaudiogan.training import cluster, driver, listening_page, plots
 from tfaudiogan.training.recipe import Recipe, Run
 
 PREFIX = "ddsp_gan"
@@ -197,8 +197,9 @@ class DDSPGANRecipe(Recipe):
         t = run.config.train
         if run.config.data.dataset == "synthetic":  # in memory: every pass a seeded order
             stream = shuffled_examples(next(iter(notes.batch(2**31 - 1))), t.seed)
-        else:
-            stream = notes.shuffle(run.config.data.shuffle_buffer, seed=t.seed).repeat()
+        else:  # streamed NSynth notes: each worker of a cluster streams its own
+            stream = cluster.worker_shard(notes, run.strategy).shuffle(
+                run.config.data.shuffle_buffer, seed=t.seed).repeat()
         return stream.batch(t.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def build_model(self, run: Run, notes) -> DDSPGAN:

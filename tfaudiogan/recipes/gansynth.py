@@ -60,7 +60,7 @@ from tfaudiogan.layers import progressive_schedule
 from tfaudiogan.layers.fade_in import upscale
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
 from tfaudiogan.recipes import pitch_metrics
-from tfaudiogan.training import backup, driver, listening_page, plots, rainbowgram
+from tfaudiogan.training import backup, cluster, driver, listening_page, plots, rainbowgram
 from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run, standard_callbacks
 
@@ -210,7 +210,8 @@ def encoded_notes(notes: tf.data.Dataset, rep: GANSynthSpectrogram,
 def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
                      rep: GANSynthSpectrogram,
                      config: GANSynthConfig, stage: int = 0, skip_batches: int = 0,
-                     encoded: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
+                     encoded: tuple[np.ndarray, np.ndarray] | None = None,
+                     strategy: tf.distribute.Strategy | None = None) -> tf.data.Dataset:
     """Shuffled, repeated batches ``(specs [batch, time, bins, 2] in [-1, 1], labels [batch])``
     for one stage.
 
@@ -221,7 +222,8 @@ def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
     ``shuffle_seed``; ``data.shuffle="full"``). ``encoded``: the synthetic notes from
     :func:`encoded_notes` (else NSynth notes are encoded per batch).
     ``skip_batches`` drops the first batches before they are encoded (the data position of a
-    resumed stage costs no encoding).
+    resumed stage costs no encoding). With several workers (``strategy``) each worker reads,
+    decodes and encodes only its own share of the NSynth notes (training/cluster.py).
     """
     t = config.train
     seed = t.seed + stage
@@ -231,10 +233,12 @@ def training_dataset(notes: tf.data.Dataset | Callable[[int], tf.data.Dataset],
         return ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches).prefetch(
             tf.data.AUTOTUNE)
     encode = tf.function(lambda audio: normalise(rep.encode(audio)))
-    if callable(notes):  # whole-set order, a new permutation per epoch
-        ds = notes(seed).repeat()
+    shard = (lambda ds: ds) if strategy is None else (
+        lambda ds: cluster.worker_shard(ds, strategy))
+    if callable(notes):  # whole-set order (the same on every worker), a new one per epoch
+        ds = shard(notes(seed)).repeat()
     else:
-        ds = notes.shuffle(config.data.shuffle_buffer, seed=seed).repeat()
+        ds = shard(notes).shuffle(config.data.shuffle_buffer, seed=seed).repeat()
     ds = ds.batch(t.batch_size, drop_remainder=True).skip(skip_batches)
     ds = ds.map(lambda audio, label: (encode(audio), label),  # parallel, order kept
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -462,18 +466,19 @@ class GANSynthRecipe(Recipe):
                                 position.phase_step, epochs * per_epoch)
                 elif stage > todo[0][0]:
                     load_previous(config, gan, model_dir, stage)
-            logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %d",
+            logger.info("stage %d/%d: %s, %d blocks at %s, images %d-%d, %d steps of %s",
                         stage, n - 1, "transition" if stage % 2 else "stable", gan.num_blocks,
                         stage_shape(stage, tuple(config.model.start_shape),
                                     config.model.num_resolutions), start, end,
-                        epochs * per_epoch, config.train.batch_size)
+                        epochs * per_epoch,
+                        cluster.batch_text(config.train.batch_size, run.strategy))
             callbacks = standard_callbacks(
                 run, folder / "backup", None, per_epoch, backup_every=self.backup_every(run),
                 tensorboard_dir=run.tensorboard_dir / f"stage_{stage:02d}",
                 history_file=folder / "history.csv")
             def stage_data(skip: int = 0, stage: int = stage):
                 return training_dataset(data["source"], data["rep"], config, stage, skip,
-                                        data["encoded"])
+                                        data["encoded"], run.strategy)
 
             phase = Phase(gan, stage_data(), per_epoch, epochs, callbacks,
                           initial_epoch=position.epoch if position else 0,

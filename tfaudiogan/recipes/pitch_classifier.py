@@ -31,7 +31,7 @@ from tfaudiogan.metrics.gansynth import (
     pitch_entropy,
 )
 from tfaudiogan.models.pitch_classifier import feature_model, pitch_classifier
-from tfaudiogan.training import driver
+from tfaudiogan.training import cluster, driver
 from tfaudiogan.training.recipe import Recipe, Run
 
 MODEL_FILE = "pitch_classifier.keras"
@@ -65,8 +65,12 @@ def _nsynth(config: PitchClassifierConfig, data_dir, split: str, logger) -> tf.d
                   strict=d.strict, log=logger), m.min_pitch, m.max_pitch)
 
 
-def datasets(config: PitchClassifierConfig, data_dir, logger):
-    """(train dataset of batches, steps per epoch or None, eval (audio, class) iterable)."""
+def datasets(config: PitchClassifierConfig, data_dir, logger,
+             strategy: tf.distribute.Strategy | None = None):
+    """(train dataset of batches, steps per epoch or None, eval (audio, class) iterable).
+
+    With several workers (``strategy``) each streams its own share of the NSynth notes
+    (training/cluster.py)."""
     t, d = config.train, config.data
     if d.dataset == "synthetic":
         audio, labels = _synthetic(config, "train")
@@ -82,8 +86,10 @@ def datasets(config: PitchClassifierConfig, data_dir, logger):
             # extra empty step at its end, so NSynth epochs are counted in steps
             raise ValueError("dataset 'nsynth' needs train.steps_per_epoch > 0 (--steps)")
         steps = t.steps_per_epoch
-        train = _nsynth(config, data_dir, "train", logger).shuffle(
-            d.shuffle_buffer, seed=t.seed).repeat()
+        train = _nsynth(config, data_dir, "train", logger)
+        if strategy is not None:
+            train = cluster.worker_shard(train, strategy)
+        train = train.shuffle(d.shuffle_buffer, seed=t.seed).repeat()
         evaluation = _nsynth(config, data_dir, d.eval_split, logger)
     else:
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
@@ -168,7 +174,7 @@ class PitchClassifierRecipe(Recipe):
 
     def load_data(self, run: Run) -> dict:
         """``{"train": batches, "steps": steps per epoch, "eval": (audio, class) batches}``."""
-        train, steps, evaluation = datasets(run.config, run.data_dir, run.logger)
+        train, steps, evaluation = datasets(run.config, run.data_dir, run.logger, run.strategy)
         return {"train": train, "steps": steps, "eval": evaluation}
 
     def steps_per_epoch(self, run: Run, data) -> int:

@@ -22,7 +22,7 @@ from tfaudiogan.configs.wavegan import ClassifierConfig
 from tfaudiogan.data.order import shuffled_examples
 from tfaudiogan.metrics.inception import classifier_probs, inception_score
 from tfaudiogan.models.classifiers import sc09_classifier
-from tfaudiogan.training import driver
+from tfaudiogan.training import cluster, driver
 from tfaudiogan.training.recipe import Recipe, Run
 
 SPLITS = ("train", "valid", "test")
@@ -121,8 +121,8 @@ class SC09ClassifierRecipe(Recipe):
 
     def describe_training(self, run: Run, splits, steps: int) -> str:
         t, o = run.config.train, run.config.optimizer
-        return (f"{steps} steps (batch {t.batch_size}, {o.name} lr {o.learning_rate:g}, "
-                f"{run.strategy.num_replicas_in_sync} replica(s))")
+        return (f"{steps} steps ({cluster.batch_text(t.batch_size, run.strategy)}, "
+                f"{o.name} lr {o.learning_rate:g})")
 
     def callbacks(self, run: Run, model, splits) -> list:
         return [keras.callbacks.ModelCheckpoint(

@@ -36,7 +36,7 @@ from tfaudiogan.recipes.sc09_eval import (
     load_classifier,
     resolve_classifier,
 )
-from tfaudiogan.training import driver, run_dir
+from tfaudiogan.training import cluster, driver, run_dir
 from tfaudiogan.training.best_checkpoint import BestCheckpoint, read_state
 from tfaudiogan.training.generated_samples import GeneratedSamples
 from tfaudiogan.training.recipe import Recipe, Run
@@ -240,8 +240,8 @@ class WaveGANRecipe(Recipe):
 
     def describe_training(self, run: Run, data, steps: int) -> str:
         t = run.config.train
-        return (f"{steps} G steps (batch {t.batch_size}, {run.config.loss.d_updates} D updates "
-                f"each, {run.strategy.num_replicas_in_sync} replica(s))")
+        return (f"{steps} G steps ({cluster.batch_text(t.batch_size, run.strategy)}, "
+                f"{run.config.loss.d_updates} D updates each)")
 
     def selection(self, run: Run) -> tuple[str, str | None, Path | None]:
         """``(mode, reason for falling back to "last" or None, classifier path)`` of

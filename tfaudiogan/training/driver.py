@@ -28,8 +28,8 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.layers.mixed_precision import compute_in_float32
+from tfaudiogan.training import cluster, run_dir
 from tfaudiogan.training import precision as precision_policy
-from tfaudiogan.training import run_dir
 from tfaudiogan.training.callbacks import loss_curve
 from tfaudiogan.training.recipe import Phase, Recipe, Run
 from tfaudiogan.training.strategy import describe_setup, get_strategy
@@ -39,15 +39,18 @@ JIT_CHOICES = ("auto", "on", "off")
 
 def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
           deterministic: bool = False, precision: str = "float32") -> Run:
-    """Steps 1-2: the run directory, log, precision policy (training/precision.py; set before
-    any network is built), strategy, global seed and (optionally) op determinism of a run."""
-    model_dir = Path(model_dir)
+    """Steps 1-2: the strategy, run directory, log, precision policy (training/precision.py;
+    set before any network is built), global seed and (optionally) op determinism of a run."""
+    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    # Several workers: the chief writes model_dir, every other worker a private scratch copy.
+    requested, model_dir = Path(model_dir), cluster.write_dir(model_dir, strategy)
     config = run_dir.prepare(model_dir, config, recipe.config_cls)
     logger = run_dir.run_logger(model_dir)
     logger.info("run directory %s (config.json written)", model_dir)
     precision_policy.set_policy(precision, logger)
-    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     logger.info(describe_setup(strategy))
+    for line in cluster.describe(strategy, requested, model_dir, config):
+        logger.info(line)
     keras.utils.set_random_seed(config.train.seed)
     if deterministic:  # TF ops repeat their results (not enough for GANSynth's demo: see
         # experiments/gansynth_nsynth.md)
@@ -96,6 +99,10 @@ def _fit(phase: Phase, initial_epoch: int, epochs: int, offset: int, logger):
         if logger is not None:
             logger.info("data position: after %d batches (%.1f s)", done,
                         time.perf_counter() - began)
+    strategy = phase.model.distribute_strategy  # several workers: an explicit input split
+    dataset = cluster.shard_input(dataset, strategy)
+    if logger is not None and cluster.worker_of(strategy).count > 1:
+        logger.info(cluster.sharding_text(dataset))
     for callback in phase.callbacks:
         if hasattr(callback, "batch_offset"):
             callback.batch_offset = offset

@@ -32,7 +32,7 @@ import keras
 import tensorflow as tf
 
 from tfaudiogan.configs import base as config_base
-from tfaudiogan.training import backup, run_dir
+from tfaudiogan.training import backup, cluster, run_dir
 from tfaudiogan.training.callbacks import (
     EpochLog,
     NonFiniteGuard,
@@ -164,8 +164,7 @@ class Recipe:
     def describe_training(self, run: Run, data, steps: int) -> str:
         """What the run log says before ``fit`` (after the epoch range)."""
         t = run.config.train
-        return (f"{steps} steps (batch {t.batch_size}, "
-                f"{run.strategy.num_replicas_in_sync} replica(s))")
+        return f"{steps} steps ({cluster.batch_text(t.batch_size, run.strategy)})"
 
     def phases(self, run: Run, data) -> Iterator[Phase]:
         """The ``fit`` calls of the run; default: one (see the module docstring).
