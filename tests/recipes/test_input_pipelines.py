@@ -10,6 +10,7 @@ import tensorflow as tf
 from tfaudiogan import configs
 from tfaudiogan.audio.gansynth import normalise
 from tfaudiogan.data.nsynth import write_tfrecord
+from tfaudiogan.data.order import shuffled_indices
 from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 from tfaudiogan.recipes import ddsp_gan, gansynth, wavegan
 
@@ -78,7 +79,7 @@ def test_gansynth_stream_is_the_sequential_one(gansynth_nsynth):
                                                                skip_batches=2), steps - 2))
 
 
-def test_wavegan_gathers_whole_batches_in_the_old_order(rng):
+def test_wavegan_gathers_whole_batches_in_the_per_example_order(rng):
     config = configs.apply_overrides(configs.get_preset("wavegan_sc09", "smoke"),
                                      ["train.batch_size=3", "loss.d_updates=2"])
     x = rng.normal(size=(7, 16, 1)).astype(np.float32)
@@ -86,8 +87,7 @@ def test_wavegan_gathers_whole_batches_in_the_old_order(rng):
     assert_parallel_and_prefetched(ds)
     assert ds.element_spec.shape.as_list() == [3, 2, 16, 1]
     table = tf.constant(x)
-    old = (tf.data.Dataset.range(7).shuffle(7, seed=config.train.seed,
-                                            reshuffle_each_iteration=True).repeat()
+    old = (shuffled_indices(7, config.train.seed)  # one example at a time, the same order
            .map(lambda i: tf.gather(table, i), num_parallel_calls=tf.data.AUTOTUNE)
            .batch(2, drop_remainder=True).batch(3, drop_remainder=True))
     assert_same_stream(take(ds, 8), take(old, 8))
@@ -99,7 +99,7 @@ def test_ddsp_nsynth_notes_are_sliced_in_parallel_and_prefetched(tmp_path):
     config = configs.apply_overrides(configs.get_preset("ddsp_gan_nsynth", "smoke"),
                                      ["data.dataset=nsynth", "data.gansynth_subset=false"])
     loaded = ddsp_gan.load_notes(config, tmp_path, LOG)
-    run = type("Run", (), {"config": config})()
+    run = type("Run", (), {"config": config, "strategy": tf.distribute.get_strategy()})()
     ds = ddsp_gan.RECIPE.dataset(run, loaded)
     assert_parallel_and_prefetched(ds)
     batch = next(iter(ds))
