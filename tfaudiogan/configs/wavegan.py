@@ -6,9 +6,11 @@ Every default is the paper's / official code's value and names its source:
   [chosen] not fixed by any source; our choice, with the reason next to it.
 
 Families and presets (``configs.get_preset(family, name)``):
-  wavegan_sc09     paper | demo | smoke, and the Table 1 ablations paper_ps0 | paper_ps4 |
-                   paper_nn | paper_post_filter
-  specgan_sc09     paper | demo | smoke, and paper_ps1 (SpecGAN + phase shuffle n = 1)
+  wavegan_sc09     paper | demo | smoke, the Table 1 ablations paper_ps0 | paper_ps4 |
+                   paper_nn | paper_post_filter, and the paper's other datasets
+                   drums | piano | birds | timit (a folder of audio as --data_dir)
+  specgan_sc09     paper | demo | smoke, paper_ps1 (SpecGAN + phase shuffle n = 1), and
+                   drums | piano | birds | timit
   sc09_classifier  paper | demo | smoke
 """
 
@@ -92,6 +94,11 @@ class DataConfig:
     normalize: bool = False
     first_slice: bool = True  # [W 4.3] --data_first_slice --data_pad_end (SC09, drums)
     slices_per_file: int = 0  # "folder" without first_slice: random slices per file (0 = all)
+    # "folder" without first_slice: keep a zero-padded last partial slice of each file
+    # (--data_pad_end). [W 4.3] The reference's default is off; on here is this project's
+    # folder behaviour before the other-dataset presets, which turn it off.
+    pad_end: bool = True
+    overlap: float = 0.0  # [W 4.3] --data_overlap_ratio 0 (hop = slice_len); "folder" only
     synthetic_per_class: int = 64  # [chosen] built-in spoken-digit-like clips per digit
     strict: bool = False  # raise on the first unreadable file instead of skipping it
 
@@ -232,7 +239,63 @@ def _ablation(base, changes: dict) -> WaveGANConfig:
     return replace(config, model=replace(config.model, **changes))
 
 
+# The paper's other datasets [W 7]: drum sound effects, Bach piano, bird vocalisations and
+# TIMIT speech, each a folder of audio read by the WaveGAN v2 folder slicer (data/slices.py;
+# --data_dir names the folder). What the sources give for all four: 16 kHz audio [W 4.3, 7],
+# 16384-sample slices (about 1 s) [W 1], WaveGAN / SpecGAN with SC09's hyperparameters (the
+# reference code has no per-dataset settings besides its loader flags [W 4.3]), no peak
+# normalisation in the paper-era loader [W 4.4] and no numeric results (qualitative only).
+# Hours of audio per dataset (PAPER? lo except birds, [W 7]): drums ~0.7, piano ~0.3, birds
+# 12.2 (ISSUE #67), TIMIT ~2.4.
+OTHER_DATASETS = {
+    # [reference README "Data considerations"] a folder of individual drum sound effects:
+    # --data_first_slice, only the first slice of each file; [W 4.3 / ISSUE #31, #55] with
+    # --data_pad_end, zero-padded to 16384 samples (hits are shorter than a slice). One hit
+    # per file, as the drums.tar.gz archive of the reference README holds them [W 7].
+    "drums": dict(first_slice=True, pad_end=True),
+    # [reference README "Data considerations"] the default command suits a folder of music:
+    # every slice of every file, from a random start offset [W 4.3]; the reference defaults
+    # --data_overlap_ratio 0 and no --data_pad_end (train_wavegan.py set_defaults), so no
+    # zero-padded partial slice at the end of a recording. Long Bach performances [W 7].
+    "piano": dict(first_slice=False, pad_end=False),
+    # [W 7 / ISSUE #67] the paper's bird set was cut from multi-minute recordings into 1.5 s
+    # chunks (the up-to-4 loudest per recording); a folder of such chunks or of the raw
+    # recordings is sliced like music (reference defaults as for piano): a 1.5 s chunk gives
+    # one 16384-sample window at a random offset, as the paper-era loader's random window.
+    "birds": dict(first_slice=False, pad_end=False),
+    # [chosen] the sources are silent on TIMIT's slicing; its utterances are a few seconds
+    # long, longer than one slice, so they are sliced like music (reference defaults as for
+    # piano) rather than keeping only each utterance's first second.
+    "timit": dict(first_slice=False, pad_end=False),
+}
+# [chosen] fixed-length epochs of 100 G steps: the folders' sizes are unknown, and a pass over
+# a folder would make sample / backup cadence depend on it.
+_OTHER_STEPS_PER_EPOCH = 100
+
+
+def other_dataset(base, name: str) -> WaveGANConfig:
+    """Preset ``name`` of :data:`OTHER_DATASETS` on top of ``base()`` (WaveGAN or SpecGAN)."""
+    config = base()
+    # [W 4.2] the SC09 runs' length in G steps (the paper gives none for these datasets):
+    # ~200k for WaveGAN (3500 passes of 58 steps), ~100k for SpecGAN (1750 passes).
+    epochs = {"wavegan": 2000, "specgan": 1000}[config.model.kind]
+    return replace(
+        config,
+        data=replace(config.data, dataset="folder", slices_per_file=0, overlap=0.0,
+                     **OTHER_DATASETS[name]),
+        # [chosen] the inception score needs the SC09 digit classifier, meaningless for these
+        # sounds (the paper reports none for them): keep the last weights, score |D| only.
+        eval=replace(config.eval, checkpoint_selection="last", classifier_path=""),
+        train=replace(config.train, epochs=epochs,
+                      steps_per_epoch=_OTHER_STEPS_PER_EPOCH))
+
+
 register_preset(FAMILY_WAVEGAN, "paper")(WaveGANConfig)
+for _name in OTHER_DATASETS:
+    register_preset(FAMILY_WAVEGAN, _name)(
+        lambda name=_name: other_dataset(WaveGANConfig, name))
+    register_preset(FAMILY_SPECGAN, _name)(
+        lambda name=_name: other_dataset(specgan_paper, name))
 for _name, _changes in ABLATIONS_WAVEGAN.items():
     register_preset(FAMILY_WAVEGAN, _name)(
         lambda changes=_changes: _ablation(WaveGANConfig, changes))

@@ -80,8 +80,8 @@ def resolve_config(family: str):
     preset = FLAGS.preset or ("paper" if FLAGS.data_dir else "demo")
     config = configs.get_preset(family, preset)
     if FLAGS.data_dir:  # never ignored: a built-in-data preset takes the paper's data section
-        paper = configs.get_preset(family, "paper")
-        if config.data.dataset != paper.data.dataset:
+        paper = configs.get_preset(family, "paper")  # (a preset reading files keeps its own)
+        if config.data.dataset == "synthetic" and paper.data.dataset != "synthetic":
             config = dataclasses.replace(config, data=paper.data)
     extra = []
     if FLAGS.steps is not None:

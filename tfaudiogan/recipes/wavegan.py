@@ -93,6 +93,21 @@ def build_gan(config: WaveGANConfig) -> WaveGAN:
     return gan
 
 
+def _expected_layout(config: WaveGANConfig) -> str:
+    """What ``--data_dir`` must hold for ``config.data`` (for the error without it)."""
+    d, n = config.data, config.model.slice_len
+    if d.dataset == "sc09":
+        return (": an SC09 folder, sc09/{train,valid,test}/<Digit>_<hash>_nohash_<k>.wav or "
+                "Speech Commands v0.01 (<word>/<hash>_nohash_<k>.wav)")
+    if d.dataset != "folder":
+        return ""
+    exts = " ".join(data.AUDIO_EXTENSIONS)
+    use = (f"one sound per file, of which the first {n} samples are used (zero-padded)"
+           if d.first_slice else f"recordings of any length, cut into {n}-sample slices")
+    return (f": a folder of audio files ({exts}, searched recursively, any sample rate, "
+            f"resampled to {d.sample_rate} Hz), {use}")
+
+
 def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
     """float32 ``[n, slice_len]`` training clips as the config's dataset describes them."""
     d, slice_len = config.data, config.model.slice_len
@@ -110,7 +125,8 @@ def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
                              seed=config.train.seed)
         logger.info("built-in synthetic digits: %d clips", len(waves))
     elif data_dir is None:
-        raise ValueError(f"dataset '{d.dataset}' needs --data_dir (or use --preset demo)")
+        raise ValueError(f"dataset '{d.dataset}' needs --data_dir{_expected_layout(config)} "
+                         "(or use --preset demo)")
     elif d.dataset == "sc09":
         waves, _ = data.load("sc09", data_dir, "train", sample_rate=d.sample_rate,
                              slice_len=slice_len, normalize=d.normalize, strict=d.strict,
@@ -120,7 +136,8 @@ def load_training_waves(config: WaveGANConfig, data_dir, logger) -> np.ndarray:
                           sample_rate=d.sample_rate,
                           n_slices_per_file=d.slices_per_file or None,
                           seed=config.train.seed, first_slice=d.first_slice,
-                          normalize=d.normalize, strict=d.strict, log=logger)
+                          pad_end=d.pad_end, overlap=d.overlap, normalize=d.normalize,
+                          strict=d.strict, log=logger)
     batch = config.train.batch_size * config.loss.d_updates
     if len(waves) < config.train.batch_size:
         raise ValueError(f"only {len(waves)} training clips; a batch needs "
