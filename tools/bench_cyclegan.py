@@ -36,8 +36,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision, bench_common
 
+import bench_common  # noqa: E402
 import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -107,12 +108,6 @@ def cyclegan_translation(preset: str, seconds: float = 30.0, repeats: int = 2) -
     }
 
 
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def traced_train_step(preset: str, steps: int, args) -> dict:
     """One process's row: the CycleGAN iteration at ``preset``'s crop (batch 1) in a
     tf.function, its first-call cost split up, and the steady step (median of ``steps``)."""
@@ -130,8 +125,7 @@ def traced_train_step(preset: str, steps: int, args) -> dict:
     began = time.perf_counter()
     graph = step.get_concrete_function(batch).graph
     trace = time.perf_counter() - began
-    first = _seconds(lambda: step(batch)["g_loss"].numpy())
-    times = [_seconds(lambda: step(batch)["g_loss"].numpy()) for _ in range(steps)]
+    first, times = bench_common.timed_calls(lambda: step(batch)["g_loss"].numpy(), steps)
     return {"row": f"cyclegan train step ({preset})", "shape": "x".join(map(str, shape)),
             "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
             "threads": args.threads, "build_and_compile_s": round(build, 1),
@@ -157,7 +151,7 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
 
     rng = np.random.default_rng(0)
     wave = rng.uniform(-0.5, 0.5, (1, int(seconds * rate))).astype(np.float32)
-    first = _seconds(lambda: translate(wave[:, :rate]).numpy())
+    first = bench_common.seconds(lambda: translate(wave[:, :rate]).numpy())
     times, out = [], None
     for _ in range(repeats):
         began = time.perf_counter()
@@ -275,14 +269,7 @@ def rows(args) -> list[dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2, help="measured repeats per row")
-    bench_precision.add_arguments(parser)
-    args, _ = parser.parse_known_args(argv)
-    if args.row:
-        bench_precision.emit(one_row(args))
-        return 0
-    from benchmark import standalone  # tools/ is on sys.path
-
-    return standalone(rows, parser, argv)
+    return bench_common.child_or_standalone(parser, rows, one_row, argv)
 
 
 if __name__ == "__main__":

@@ -31,13 +31,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision, bench_common
 
+import bench_common  # noqa: E402
 import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -52,16 +52,15 @@ SECONDS = 4.0
 
 
 def _median_seconds(fn, steps: int) -> float:
-    fn()  # warm-up / tracing
-    times = []
-    for _ in range(max(1, steps)):
-        start = time.perf_counter()
+    """bench_common.median_seconds, each call's output (or its first value) fetched."""
+
+    def fetched():
         out = fn()
         if isinstance(out, dict):
             out = next(iter(out.values()))
         np.asarray(out)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    return bench_common.median_seconds(fetched, steps)
 
 
 def synth_rows(steps: int) -> list[dict]:
@@ -126,12 +125,6 @@ def model_rows(steps: int) -> list[dict]:
     return rows
 
 
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def generate8_row(args, steps: int) -> dict:
     """One process: the paper generator at batch 8 (seeded weights, checksummed; audio written
     for the SNR)."""
@@ -140,8 +133,7 @@ def generate8_row(args, steps: int) -> dict:
     z = tf.constant(np.random.default_rng(0).standard_normal([BATCH, config.model.latent_dim]),
                     tf.float32)
     generate = tf.function(lambda: gen(z, training=False)["audio"])
-    first = _seconds(lambda: generate().numpy())
-    times = [_seconds(lambda: generate().numpy()) for _ in range(steps)]
+    first, times = bench_common.timed_calls(lambda: generate().numpy(), steps)
     bench_precision.save_output(args, "generate8", generate().numpy())
     wall = statistics.median(times)
     return {"row": "ddsp generate (paper, batch 8)",
@@ -159,14 +151,8 @@ def train_row(args, steps: int) -> dict:
     audio = 0.3 * np.sin(2 * np.pi * np.linspace(110, 440, BATCH)[:, None] * t)
     data = {"audio": tf.constant(audio, tf.float32), "pitch": tf.fill([BATCH], 60)}
     step = tf.function(gan.train_step, jit_compile=args.jit == "on")
-    trace = _seconds(lambda: step.get_concrete_function(data))
-    first = _seconds(lambda: step(data)["d_loss"].numpy())
-    times = [_seconds(lambda: step(data)["d_loss"].numpy()) for _ in range(steps)]
     return {"row": "ddsp train step (paper, batch 8)",
-            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
-            "threads": args.threads, "python_trace_s": round(trace, 1),
-            "first_call_s": round(first, 1),
-            "seconds_per_step": round(statistics.median(times), 3), "min_s": round(min(times), 3)}
+            **bench_common.train_step_fields(args, step, data, steps)}
 
 
 def one_row(args) -> dict:
@@ -212,14 +198,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--synth-only", action="store_true",
                         help="only the synth rows (skip generate / d_step / g_step)")
-    bench_precision.add_arguments(parser)
-    args, _ = parser.parse_known_args(argv)
-    if args.row:
-        bench_precision.emit(one_row(args))
-        return 0
-    from benchmark import standalone  # tools/ is on sys.path when this file runs as a script
-
-    return standalone(rows, parser, argv)
+    return bench_common.child_or_standalone(parser, rows, one_row, argv)
 
 
 if __name__ == "__main__":

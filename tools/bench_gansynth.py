@@ -32,8 +32,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision, bench_common
 
+import bench_common  # noqa: E402
 import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -49,16 +50,6 @@ G_MAC_PER_NOTE = 14.2e9  # reference/gansynth.md 2.4: final-stage H generator, p
 NOTE_SECONDS = 4.0
 
 
-def _median_seconds(fn, steps: int) -> float:
-    fn()  # warm-up (tracing)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def matmul_flops(n: int = 4096, repeats: int = 5) -> float:
     """This CPU's best float32 matmul rate (FLOP/s) over ``repeats`` (the compute ceiling)."""
     a = tf.random.normal([n, n])
@@ -72,8 +63,9 @@ def matmul_flops(n: int = 4096, repeats: int = 5) -> float:
     return 2.0 * n ** 3 / best
 
 
-def generation_rows(steps: int) -> list[dict]:
-    config = presets.paper()
+def _paper_generator(config):
+    """``(generator, generate, images)``: the final-stage generator and tf.functions of
+    (z, one-hot pitch) giving audio (in-graph inversion) and the spectrogram images."""
     rep = training.representation(config)
     gen = stage_networks(12, new_alpha(), **training.model_kwargs(config))["generator"]
 
@@ -85,12 +77,19 @@ def generation_rows(steps: int) -> list[dict]:
     def images(z, onehot):
         return gen({"z": z, "pitch": onehot}, training=False)
 
+    return gen, generate, images
+
+
+def generation_rows(steps: int) -> list[dict]:
+    config = presets.paper()
+    _, generate, _ = _paper_generator(config)
     peak = matmul_flops()
     out = []
     for batch in (1, 8):
         z = tf.random.normal([batch, config.model.latent_size])
         onehot = tf.one_hot(tf.fill([batch], 36), config.model.num_pitches)
-        seconds = _median_seconds(lambda z=z, onehot=onehot: generate(z, onehot).numpy(), steps) / batch
+        seconds = bench_common.median_seconds(
+            lambda z=z, onehot=onehot: generate(z, onehot).numpy(), steps) / batch
         out.append({"row": "gansynth generate (paper G + inversion)", "batch": batch,
                     "seconds_per_4s_note": round(seconds, 4),
                     "real_time_factor": round(NOTE_SECONDS / seconds, 1),
@@ -113,7 +112,8 @@ def step_rows(steps: int, stages, width: str) -> list[dict]:
         gan = training.build_stage(config, stage, np.ones(m.num_pitches), 0)
         step = tf.function(gan.train_step)
         data = (tf.constant(specs), tf.constant(labels))
-        seconds = _median_seconds(lambda step=step, data=data: step(data)["d_loss"].numpy(), steps)
+        seconds = bench_common.median_seconds(
+            lambda step=step, data=data: step(data)["d_loss"].numpy(), steps)
         out.append({"row": f"gansynth train step ({width} widths)", "stage": stage,
                     "blocks": gan.num_blocks,
                     "resolution": "x".join(map(str, stage_shape(stage, tuple(m.start_shape),
@@ -122,32 +122,15 @@ def step_rows(steps: int, stages, width: str) -> list[dict]:
     return out
 
 
-def _seconds(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def generate8_row(args, steps: int) -> dict:
     """One process: the paper generator + in-graph inversion at batch 8 (seeded weights,
     checksummed; audio written for the SNR)."""
     config = presets.paper()
-    rep = training.representation(config)
-    gen = stage_networks(12, new_alpha(), **training.model_kwargs(config))["generator"]
-
-    @tf.function
-    def generate(z, onehot):
-        return rep.decode(denormalise(gen({"z": z, "pitch": onehot}, training=False)))
-
-    @tf.function
-    def images(z, onehot):
-        return gen({"z": z, "pitch": onehot}, training=False)
-
+    gen, generate, images = _paper_generator(config)
     rng = np.random.default_rng(0)
     z = tf.constant(rng.standard_normal([8, config.model.latent_size]), tf.float32)
     onehot = tf.one_hot(tf.constant([12, 18, 24, 30, 36, 42, 48, 54]), config.model.num_pitches)
-    first = _seconds(lambda: generate(z, onehot).numpy())
-    times = [_seconds(lambda: generate(z, onehot).numpy()) for _ in range(steps)]
+    first, times = bench_common.timed_calls(lambda: generate(z, onehot).numpy(), steps)
     # The IF channel is integrated over time by the inversion, so the waveform's SNR is far
     # below the images' (the magnitude and IF images are written beside it)
     bench_precision.save_output(args, "generate8", generate(z, onehot).numpy(),
@@ -171,14 +154,8 @@ def train_row(args, stage: int, steps: int) -> dict:
             tf.constant(rng.integers(0, m.num_pitches, t.batch_size), tf.int32))
     gan = training.build_stage(config, stage, np.ones(m.num_pitches), 0)
     step = tf.function(gan.train_step, jit_compile=args.jit == "on")
-    trace = _seconds(lambda: step.get_concrete_function(data))
-    first = _seconds(lambda: step(data)["d_loss"].numpy())
-    times = [_seconds(lambda: step(data)["d_loss"].numpy()) for _ in range(steps)]
     return {"row": f"gansynth train step (demo widths, stage {stage})", "batch": t.batch_size,
-            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
-            "threads": args.threads, "python_trace_s": round(trace, 1),
-            "first_call_s": round(first, 1),
-            "seconds_per_step": round(statistics.median(times), 4), "min_s": round(min(times), 4)}
+            **bench_common.train_step_fields(args, step, data, steps, digits=4)}
 
 
 def one_row(args) -> dict:
@@ -220,14 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--stages", default="0,4,8,12")
     parser.add_argument("--width", default="demo", choices=["demo", "paper"])
-    bench_precision.add_arguments(parser)
-    args, _ = parser.parse_known_args(argv)
-    if args.row:
-        bench_precision.emit(one_row(args))
-        return 0
-    from benchmark import standalone  # tools/ is on sys.path when this file runs as a script
-
-    return standalone(rows, parser, argv)
+    return bench_common.child_or_standalone(parser, rows, one_row, argv)
 
 
 if __name__ == "__main__":

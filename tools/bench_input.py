@@ -52,22 +52,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common
+
+import bench_common  # noqa: E402
 
 NOTES = 8  # the measurement: 8 notes of 4 s at 16 kHz
 AUDIO_LENGTH = 64000
 SAMPLE_RATE = 16000
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up (tracing, allocations)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _interleaved_medians(fns: dict, repeats: int) -> dict:
@@ -78,9 +71,7 @@ def _interleaved_medians(fns: dict, repeats: int) -> dict:
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(bench_common.seconds(fn))
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -230,15 +221,8 @@ def _step_seconds(step, data, steps: int) -> float:
     def run():
         tf.nest.map_structure(lambda t: t.numpy(), step(data))
 
-    start = time.perf_counter()
-    run()
-    repeats = 1 if time.perf_counter() - start > 10 else steps
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    repeats = 1 if bench_common.seconds(run) > 10 else steps
+    return statistics.median(bench_common.seconds(run) for _ in range(repeats))
 
 
 def _nsynth_tfrecord(folder: Path, n: int, kept_every: int = 5) -> Path:

@@ -33,8 +33,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_precision, bench_common
 
+import bench_common  # noqa: E402
 import bench_precision  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -108,20 +109,13 @@ def generation_row(generate, flops_per_clip: int, peak: float, batch: int, param
     }
 
 
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def generate64_row(args, repeats: int) -> dict:
     """One process: the paper generator at batch 64 (seeded weights, checksummed; output
     written for the SNR)."""
     gen = wavegan.generator()
     generate = generator_function(gen, 100)
     z = tf.constant(np.random.default_rng(0).uniform(-1, 1, (64, 100)), tf.float32)
-    first = _seconds(lambda: generate(z)["audio"].numpy())
-    times = [_seconds(lambda: generate(z)["audio"].numpy()) for _ in range(repeats)]
+    first, times = bench_common.timed_calls(lambda: generate(z)["audio"].numpy(), repeats)
     bench_precision.save_output(args, "generate64", generate(z)["audio"].numpy())
     wall = statistics.median(times)
     return {"row": "wavegan generation (batch 64)", "precision": keras.mixed_precision
@@ -139,16 +133,10 @@ def train_row(args, family: str, preset: str, repeats: int, overrides=()) -> dic
     x = tf.constant(np.random.default_rng(0).uniform(
         -0.5, 0.5, (t.batch_size, config.loss.d_updates, *shape)), tf.float32)
     step = tf.function(gan.train_step, jit_compile=args.jit == "on")
-    trace = _seconds(lambda: step.get_concrete_function(x))
-    first = _seconds(lambda: step(x)["d_loss"].numpy())
-    times = [_seconds(lambda: step(x)["d_loss"].numpy()) for _ in range(repeats)]
     return {"row": f"{config.model.kind} train step ({preset}{', ' if overrides else ''}"
                    f"{', '.join(overrides)})",
             "batch": t.batch_size, "d_updates": config.loss.d_updates,
-            "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
-            "threads": args.threads, "python_trace_s": round(trace, 1),
-            "first_call_s": round(first, 1),
-            "seconds_per_step": round(statistics.median(times), 3), "min_s": round(min(times), 3)}
+            **bench_common.train_step_fields(args, step, x, repeats)}
 
 
 def one_row(args) -> dict:
