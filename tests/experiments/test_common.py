@@ -4,11 +4,10 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-import soundfile as sf
 from absl import flags
 
+from tests.datasets import write_irmas_tree
 from tfaudiogan import configs
 from tfaudiogan.experiments import common
 
@@ -54,13 +53,8 @@ def test_data_dir_is_never_ignored(parsed, family, preset):
 
 
 def test_demo_preset_on_a_data_dir_trains_on_it(tmp_path):
-    root = tmp_path / "IRMAS-TrainingData"
-    rng = np.random.default_rng(0)
-    for code in ("pia", "gel"):
-        (root / code).mkdir(parents=True)
-        for i in range(3):
-            tone = 0.3 * np.sin(2 * np.pi * rng.uniform(200, 800) * np.arange(8000) / 8000)
-            sf.write(root / code / f"[{code}][cla]{i:04d}__1.wav", tone, 8000)
+    root = write_irmas_tree(tmp_path / "IRMAS-TrainingData", per_instrument=3, seconds=1.0,
+                            sample_rate=8000)
     run = tmp_path / "run"
     done = _python("-m", "tfaudiogan.experiments.cyclegan_irmas", "--preset", "smoke",
                    "--data_dir", str(root), "--model_dir", str(run), "--noexport")

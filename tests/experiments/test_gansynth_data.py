@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.datasets import write_nsynth_tree as write_tree
 from tfaudiogan.configs import gansynth as presets
 from tfaudiogan.data import nsynth
 from tfaudiogan.recipes import gansynth as training
@@ -20,36 +21,6 @@ def nsynth_config(splits="auto", **data):
     config = presets.smoke()
     return replace(config, data=replace(config.data, dataset="nsynth", gansynth_splits=splits,
                                         **data))
-
-
-def write_tree(root, layout, instruments=12, notes_per_instrument=5, seed=0):  # <= 5 notes
-    """An instrument-sorted nsynth-train (as the published files are) plus one note of each
-    of nsynth-valid / nsynth-test, and a splits CSV that puts every acoustic note in 24..84
-    but the last of each instrument in 'train' (the two extra notes included: the subset is
-    re-split over all three original splits). Returns (train note_strs, all written notes)."""
-    rng = np.random.default_rng(seed)
-    notes = []
-    for inst in range(instruments):
-        for k in range(notes_per_instrument):
-            notes.append(nsynth.complete_example({
-                "audio": (rng.integers(-9000, 9000, LENGTH) / 32768.0).astype(np.float32),
-                "pitch": 24 + inst, "instrument": inst, "instrument_source": 0,
-                "velocity": (25, 50, 75, 100, 127)[k]}, len(notes)))
-    extra = [nsynth.complete_example({
-        "audio": np.zeros(LENGTH, np.float32), "pitch": 60, "instrument": 500 + i,
-        "instrument_source": 0}, 1000 + i) for i in range(2)]
-    splits = {"train": notes, "valid": extra[:1], "test": extra[1:]}
-    for split, exs in splits.items():
-        if layout == "tfrecord":
-            nsynth.write_tfrecord(root / f"nsynth-{split}.tfrecord", exs)
-        else:
-            nsynth.write_json_wav(root / f"nsynth-{split}", exs)
-    train = [ex["note_str"] for i, ex in enumerate(notes) if i % notes_per_instrument]
-    train += [ex["note_str"] for ex in extra]
-    held = [ex["note_str"] for i, ex in enumerate(notes) if not i % notes_per_instrument]
-    rows = ["id,split"] + [f"{n},train" for n in train] + [f"{n},test" for n in held]
-    (root / training.SPLITS_CSV).write_text("\n".join(rows) + "\n")
-    return train, notes + extra
 
 
 @pytest.mark.parametrize("layout", ["tfrecord", "jsonwav"])

@@ -1,9 +1,6 @@
 """WaveGAN, SpecGAN and the SC09 classifier end to end at smoke size: entry points, run
 directory, metrics (inception score with a trained classifier), export, resume, bad input."""
 
-import contextlib
-import importlib
-import io
 import json
 import logging
 import os
@@ -17,10 +14,10 @@ import pytest
 import soundfile as sf
 from absl import flags
 
+from tests.entry_points import entry_point
 from tests.processes import kill_after_first_epoch
 from tfaudiogan import configs
 from tfaudiogan.configs.wavegan import FAMILY_SPECGAN, FAMILY_WAVEGAN
-from tfaudiogan.experiments import common
 from tfaudiogan.models import wavegan as networks
 from tfaudiogan.recipes import sc09_eval
 from tfaudiogan.recipes import wavegan as training
@@ -40,27 +37,6 @@ def _finish(proc, timeout=300):
     return proc.returncode, out, err
 
 
-def _entry_point(module, *flags):
-    """Runs `python -m tfaudiogan.experiments.<module> flags` in this process (no TF start-up
-    cost): (exit code, stdout, stderr)."""
-    entry = importlib.import_module(f"tfaudiogan.experiments.{module}")
-    family = {"wavegan_sc09": FAMILY_WAVEGAN, "specgan_sc09": FAMILY_SPECGAN}[module]
-    run = getattr(entry, "run_or_moments", getattr(entry, "run", None))
-    common.define_flags()
-    FLAGS.unparse_flags()
-    FLAGS([module, *flags])
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            common.main_for(family, run)([module])
-    except SystemExit as stop:
-        code = stop.code
-    finally:
-        FLAGS.unparse_flags()
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The classifier through its entry point (a subprocess, in parallel), SpecGAN moments and
@@ -72,17 +48,17 @@ def runs(tmp_path_factory):
     classifier_proc = _start("sc09_classifier", "--preset", "smoke", "--model_dir",
                              str(root / "classifier"))
     done = {
-        "moments": _entry_point("specgan_sc09", "--preset", "smoke", "--moments_only",
+        "moments": entry_point("specgan_sc09", "--preset", "smoke", "--moments_only",
                                 "--model_dir", str(root / "specgan")),
-        "no_moments": _entry_point("specgan_sc09", "--preset", "smoke", "--model_dir",
+        "no_moments": entry_point("specgan_sc09", "--preset", "smoke", "--model_dir",
                                    str(root / "specgan_without_moments")),
-        "no_audio": _entry_point("wavegan_sc09", "--preset", "smoke", "--data_dir", str(empty),
+        "no_audio": entry_point("wavegan_sc09", "--preset", "smoke", "--data_dir", str(empty),
                                  "--set", "data.dataset=folder", "--model_dir",
                                  str(root / "bad")),
-        "not_sc09": _entry_point("wavegan_sc09", "--preset", "smoke", "--data_dir", str(empty),
+        "not_sc09": entry_point("wavegan_sc09", "--preset", "smoke", "--data_dir", str(empty),
                                  "--set", "data.dataset=sc09", "--model_dir",
                                  str(root / "bad_sc09")),
-        "data_dir_with_synthetic": _entry_point("wavegan_sc09", "--preset", "smoke",
+        "data_dir_with_synthetic": entry_point("wavegan_sc09", "--preset", "smoke",
                                                 "--data_dir", str(empty), "--set",
                                                 "data.dataset=synthetic", "--model_dir",
                                                 str(root / "bad_synthetic")),
