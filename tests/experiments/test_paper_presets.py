@@ -105,16 +105,26 @@ def _inputs(specs: dict, meta: dict) -> dict:
     return inputs
 
 
-def _check_export(paths: dict) -> None:
+def _check_export(paths: dict, tflite_signature: str | None = None) -> None:
     """The SavedModel loads and its serving_default runs on one small input; the TFLite file
-    was written."""
+    was written and, with ``tflite_signature``, gives the SavedModel's output for that input."""
     version_dir = Path(paths["saved_model"])
     meta = read_metadata(version_dir)
     signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
-    outputs = signature(**_inputs(signature.structured_input_signature[1], meta))
+    inputs = _inputs(signature.structured_input_signature[1], meta)
+    outputs = signature(**inputs)
     for name, value in outputs.items():
         assert value.shape[0] == 1 and np.all(np.isfinite(value.numpy())), name
     assert Path(paths["tflite"]).stat().st_size > 0
+    if tflite_signature:
+        from tfaudiogan.export.tflite import run_tflite
+
+        lite = run_tflite(paths["tflite"], tflite_signature,
+                          **{k: v.numpy() for k, v in inputs.items()})
+        for name, value in outputs.items():
+            value = value.numpy()
+            assert lite[name].shape == value.shape
+            np.testing.assert_allclose(lite[name], value, atol=1e-3 * np.abs(value).max())
 
 
 def _check_keras_model(path: Path, length: int) -> None:
@@ -243,7 +253,7 @@ def test_wavegan_and_specgan_paper(tmp_path, sc09_classifier, module, layout):
     metrics = _check_run(tmp_path / "run", module)
     assert metrics["checkpoint_selection"]["mode"] == "best_inception"
     assert math.isfinite(metrics["inception_score"]["mean"])
-    _check_export(metrics["export"])
+    _check_export(metrics["export"], tflite_signature="generate")
 
 
 # --- CycleGAN: IRMAS (paper and seed order), music style -----------------------------------
