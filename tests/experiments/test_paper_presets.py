@@ -11,31 +11,45 @@ config name) are written, and the export loads and its ``serving_default`` signa
 one small input (TFLite files exist; the classifiers' ``.keras`` model loads and runs).
 
 Only the schedule and what does not fit a 2-core CPU in seconds are reduced; every data,
-representation and architecture setting is the paper's. Per case:
+representation and architecture setting is the paper's (audio lengths, sample rates, STFT /
+mel-IF shapes, crops, kernel sizes, layer and block counts, losses, D updates per G step).
+Every case but GANSynth's runs the experiment's ``main`` with flags. Per case:
 
 ================================  =========================================================
 case (data written)               reductions (everything else is the paper preset)
 ================================  =========================================================
 nsynth_pitch_classifier           1 epoch of 1 step; batch 64 -> 16
-  (NSynth TFRecords)
-gansynth_nsynth (NSynth           stages 0 and 1 only (2 x 16 stable, 4 x 32 transition),
-  TFRecords + splits CSV)         1 step of the paper batch 8 each, paper widths; the run is
-                                  stopped when stage 2 starts (13 stages to 128 x 1024 take
-                                  minutes). The export is of an untrained final-stage
-                                  (128 x 1024) generator at paper widths.
-ddsp_gan_nsynth (NSynth           1 epoch of 1 step; batch 32 -> 4; pitch metrics on 8 notes
-  json+wav, pitch classifier)     (is_splits 2, ndb_bins 2)
-sc09_classifier (SC09 WaveGAN     1 epoch of 1 step; batch 64 -> 16
+  (NSynth TFRecords, 2 valid
+  notes)
+gansynth_nsynth (NSynth           stages 0 and 1 only (2 x 16 stable, 4 x 32 transition) of
+  TFRecords + splits CSV,         8 images = 1 step of the paper batch 8 each, paper widths
+  4 s notes -> 128 x 1024         (fmap 256); the run is stopped when stage 2 starts (after
+  mel-IF)                         stage 2 is built from stage 1's weights): 13 stages up to
+                                  128 x 1024 take minutes even at tiny widths. No final
+                                  pitch metrics (they follow the last stage). The export is
+                                  of an untrained final-stage (128 x 1024, 7 blocks)
+                                  generator at paper widths.
+ddsp_gan_nsynth (NSynth           1 epoch of 1 step; batch 32 -> 4; 1 sample clip; pitch
+  json+wav, 4 s notes)            metrics (with the pitch classifier above) on 8 notes,
+                                  is_splits 10 -> 2, ndb_bins 50 -> 2
+sc09_classifier (SC09 WaveGAN     1 epoch of 1 step; batch 64 -> 16 (batch 64: ~3x longer)
   layout)
-wavegan_sc09 (SC09 Speech         1 epoch of 1 G step (5 D updates); batch 64 -> 4; d 64 ->
-  Commands layout, classifier)    32; IS / |D| / selection on 8 clips
-specgan_sc09 (SC09 WaveGAN        moments (``--moments_only``), then as WaveGAN
-  layout, classifier)
-cyclegan_irmas paper + seed       1 epoch of 1 iteration (linear decay over it); ngf / ndf
-  (IRMAS tree: 3 s 44.1 kHz       64 -> 16 (9 ResNet blocks, 70x70 PatchGAN kept); cross-fade
-  stereo)                         overlap 64 -> 16; 1 eval / sample clip per domain
-cyclegan_music_style (two         as cyclegan_irmas; 30 s clips kept
-  folders, 30 s 22.05 kHz)
+wavegan_sc09 (SC09 Speech         1 epoch of 1 G step (the paper's 5 D updates); batch
+  Commands layout)                64 -> 4 and d 64 -> 32 (one paper-size step: minutes;
+                                  d 64 at batch 4: 3-6x longer); IS / |D| / best-inception
+                                  selection (with the classifier above) on 8 clips,
+                                  2 splits; 2 sample clips
+specgan_sc09 (SC09 WaveGAN        as wavegan_sc09, after ``--moments_only``
+  layout)
+cyclegan_irmas paper, seed        1 epoch of 1 iteration (learning rate constant over it:
+  (IRMAS tree: 4 excerpts of      n_epochs 1, no decay epochs); ngf / ndf 64 -> 16 (9 ResNet
+  pia / gel / cel, 3 s 44.1 kHz   blocks, 70x70 PatchGAN and the 256 x 256 crops kept: a
+  16-bit stereo)                  paper-width iteration plus its whole-clip cycle evaluation
+                                  take minutes); cycle loss and samples on 1 clip per domain
+                                  and split; the seed preset is not exported (the same
+                                  networks and export as paper)
+cyclegan_music_style (two         as cyclegan_irmas paper (30 s clips kept)
+  folders of 30 s 22.05 kHz)
 ================================  =========================================================
 """
 
@@ -144,7 +158,7 @@ def pitch_classifier(tmp_path_factory):
     write_nsynth_tree(root / "nsynth", "tfrecord", length=NOTE, held_out=2)
     _run_main("nsynth_pitch_classifier", "--data_dir", str(root / "nsynth"), "--model_dir",
               str(root / "run"), "--steps", "1",
-              *_sets("train.epochs=1", "train.batch_size=16"))
+              *_sets("train.epochs=1", "train.batch_size=16"))  # 1 step; batch 64 -> 16
     return root / "run"
 
 
@@ -174,6 +188,7 @@ def test_gansynth_paper_first_stages(tmp_path):
     from tfaudiogan.recipes import gansynth as training
 
     train_ids, _ = write_nsynth_tree(tmp_path / "nsynth", "tfrecord", length=NOTE)
+    # stages of 8 images (1 step of batch 8); stopped when stage 2 starts
     config = configs.apply_overrides(configs.get_preset("gansynth_nsynth", "paper"), [
         "train.stable_images=8", "train.transition_images=8", "train.sample_notes=1"])
     model_dir = tmp_path / "run"
@@ -209,6 +224,7 @@ def test_gansynth_paper_final_stage_exports(tmp_path):
 def test_ddsp_gan_paper(tmp_path, pitch_classifier):
     """NSynth json+wav (GANSynth-style subset), 4 s notes, scored with the pitch classifier."""
     write_nsynth_tree(tmp_path / "nsynth", "jsonwav", length=NOTE)
+    # 1 step; batch 32 -> 4; pitch metrics on 8 notes, 2 IS splits, 2 NDB bins
     _run_main("ddsp_gan_nsynth", "--data_dir", str(tmp_path / "nsynth"), "--model_dir",
               str(tmp_path / "run"), "--steps", "1",
               *_sets("train.epochs=1", "train.batch_size=4", "train.sample_clips=1",
@@ -226,7 +242,7 @@ def sc09_classifier(tmp_path_factory):
     root = tmp_path_factory.mktemp("sc09_classifier")
     data_dir = write_sc09(root / "sc09", "wavegan", per_digit=2)
     _run_main("sc09_classifier", "--data_dir", str(data_dir), "--model_dir", str(root / "run"),
-              "--steps", "1", *_sets("train.epochs=1", "train.batch_size=16"))
+              "--steps", "1", *_sets("train.epochs=1", "train.batch_size=16"))  # 1 step, 64 -> 16
     return root / "run"
 
 
@@ -235,6 +251,7 @@ def test_sc09_classifier_paper(sc09_classifier):
     _check_keras_model(sc09_classifier / "classifier.keras", 16384)
 
 
+# schedule: 1 G step; batch 64 -> 4, d 64 -> 32; scores on 8 clips (module docstring)
 GAN_SETS = ("train.epochs=1", "train.batch_size=4", "model.dim=32", "train.sample_clips=2",
             "eval.inception_n=8", "eval.nearest_n=8", "eval.real_inception_n=8",
             "eval.batch_size=8", "eval.inception_splits=2", "eval.select_every=1",
@@ -258,9 +275,9 @@ def test_wavegan_and_specgan_paper(tmp_path, sc09_classifier, module, layout):
 
 # --- CycleGAN: IRMAS (paper and seed order), music style -----------------------------------
 
+# schedule: 1 iteration; width: ngf / ndf 64 -> 16; cycle loss / samples: 1 clip per domain
 CYCLEGAN_SETS = ("train.epochs=1", "optimizer.n_epochs=1", "optimizer.n_epochs_decay=0",
-                 "model.ngf=16", "model.ndf=16", "train.chunk_overlap_frames=16",
-                 "train.eval_clips=1", "train.sample_clips=1")
+                 "model.ngf=16", "model.ndf=16", "train.eval_clips=1", "train.sample_clips=1")
 
 
 @pytest.mark.parametrize("family, preset", [("cyclegan_irmas", "paper"),
