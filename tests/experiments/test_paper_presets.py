@@ -7,8 +7,9 @@ writes a small dataset in the layout of the real download into ``tmp_path``, run
 preset through the experiment's ``main`` (flags: ``--data_dir`` picks the paper preset,
 ``--steps`` / ``--set`` shorten it) or through the training driver, and checks: the run
 finished, its losses are finite, ``metrics.json`` and ``config.json`` (with the preset's
-config name) are written, and the export loads and its ``serving_default`` signature runs on
-one small input (TFLite files exist; the classifiers' ``.keras`` model loads and runs).
+config name) are written, and the export loads: its ``serving_default`` signature runs on one
+small input, and so does the same signature of the TFLite file, with the same output up to
+1 % of its peak (the classifiers, which export nothing, load and run their ``.keras`` model).
 
 Only the schedule and what does not fit a 2-core CPU in seconds are reduced; every data,
 representation and architecture setting is the paper's (audio lengths, sample rates, STFT /
@@ -138,7 +139,8 @@ def _check_export(paths: dict, tflite_signature: str | None = None) -> None:
         for name, value in outputs.items():
             value = value.numpy()
             assert lite[name].shape == value.shape
-            np.testing.assert_allclose(lite[name], value, atol=1e-3 * np.abs(value).max())
+            # a loose bound: TF / TFLite parity is tested per family elsewhere
+            np.testing.assert_allclose(lite[name], value, atol=1e-2 * np.abs(value).max())
 
 
 def _check_keras_model(path: Path, length: int) -> None:
@@ -218,7 +220,7 @@ def test_gansynth_paper_final_stage_exports(tmp_path):
     final = 2 * config.model.num_resolutions - 2
     gen = generator(final, alpha=new_alpha(), name="generator_ema", **model_kwargs(config))
     paths = export_gansynth(gen, config, tmp_path / "export")
-    _check_export(paths)
+    _check_export(paths, tflite_signature="generate")
 
 
 def test_ddsp_gan_paper(tmp_path, pitch_classifier):
@@ -231,7 +233,7 @@ def test_ddsp_gan_paper(tmp_path, pitch_classifier):
                      f"eval.classifier={pitch_classifier}", "eval.notes=8",
                      "eval.is_splits=2", "eval.ndb_bins=2"))
     metrics = _check_run(tmp_path / "run", "ddsp_gan_nsynth")
-    _check_export(metrics["export"])
+    _check_export(metrics["export"], tflite_signature="generate")
 
 
 # --- SC09: classifier, WaveGAN, SpecGAN -------------------------------------------------------
@@ -301,4 +303,4 @@ def test_cyclegan_paper(tmp_path, family, preset):
         {"generators", "discriminators"} if order == "reference"
         else {"gen_ab", "gen_ba", "disc_a", "disc_b"})
     if preset == "paper":
-        _check_export(metrics["export"])
+        _check_export(metrics["export"], tflite_signature="translate_a_to_b")
