@@ -93,6 +93,10 @@ class DataConfig:
     # code's nsynth-train filtered to acoustic 24-84 (81,454 notes), not the paper's data.
     gansynth_splits: str = "auto"
     synthetic_notes: int = 64  # [chosen] built-in notes for demo/smoke
+    # [chosen] MIDI pitches the built-in notes are drawn from; () = every pitch of
+    # model.min_pitch..max_pitch. The one-hot, the auxiliary classifier and the pitch metrics
+    # stay 61-way whatever this holds (fake pitches follow the training histogram).
+    synthetic_pitches: tuple[int, ...] = ()
     # [data] order of the training notes. The published NSynth files are ordered by
     # instrument; the reference reads TFDS gansynth_subset (written in shuffled order) and
     # shuffles again. "full" = a seeded permutation of every training note per epoch, made

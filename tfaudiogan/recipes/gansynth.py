@@ -142,6 +142,23 @@ def nsynth_notes(config: GANSynthConfig, data_dir, logger,
         m.min_pitch, m.max_pitch)
 
 
+def synthetic_pitches(config: GANSynthConfig) -> list[int]:
+    """MIDI pitches of the built-in notes: ``data.synthetic_pitches``, or every pitch of
+    ``model.min_pitch..max_pitch`` when it is empty.
+
+    Raises:
+        ValueError: a pitch outside the one-hot's range.
+    """
+    m = config.model
+    pitches = sorted(set(int(p) for p in config.data.synthetic_pitches))
+    if not pitches:
+        return list(range(m.min_pitch, m.max_pitch + 1))
+    if pitches[0] < m.min_pitch or pitches[-1] > m.max_pitch:
+        raise ValueError(f"data.synthetic_pitches {pitches} must lie in "
+                         f"{m.min_pitch}..{m.max_pitch}")
+    return pitches
+
+
 def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Dataset, np.ndarray]:
     """Training notes (file order) and the pitch histogram.
 
@@ -150,14 +167,17 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
         ``label = pitch - min_pitch``.
     """
     d, m, s = config.data, config.model, config.spectrogram
-    pitches = range(m.min_pitch, m.max_pitch + 1)
+    pitches = synthetic_pitches(config)
     if d.dataset == "synthetic":
         notes = data.load("synthetic_notes", n=d.synthetic_notes, sample_rate=s.sample_rate,
                           seconds=s.audio_length / s.sample_rate, pitches=pitches,
                           seed=config.train.seed)
         labels = notes["pitch"].astype(np.int32) - m.min_pitch
         counts = np.bincount(labels, minlength=m.num_pitches).astype(np.int64)
-        logger.info("%d synthetic notes, pitches %d-%d", len(labels), m.min_pitch, m.max_pitch)
+        logger.info("%d synthetic notes, %d distinct pitches of %s (one-hot %d-%d)",
+                    len(labels), np.count_nonzero(counts),
+                    pitches if config.data.synthetic_pitches else "all",
+                    m.min_pitch, m.max_pitch)
         return tf.data.Dataset.from_tensor_slices((notes["audio"], labels)), counts
     if d.dataset != "nsynth":
         raise ValueError(f"unknown dataset '{d.dataset}'; use 'nsynth' or 'synthetic'")
@@ -323,7 +343,7 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
         return None
     if config.data.dataset == "synthetic":
         real, real_pitch = pitch_metrics.synthetic_reference(
-            2 * e.notes, s.sample_rate, s.audio_length, range(m.min_pitch, m.max_pitch + 1),
+            2 * e.notes, s.sample_rate, s.audio_length, synthetic_pitches(config),
             config.train.seed + 1)
     else:
         real, real_pitch = pitch_metrics.dataset_reference(
