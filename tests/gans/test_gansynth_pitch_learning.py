@@ -11,7 +11,7 @@ steps of GANSynth.train_step, then:
   pitches: the conditioning reaches the output, through the aux loss and the one-hot.
 
 A wrong label offset (labels vs one-hot), a cut classifier gradient or a zero aux weight each
-make one of these fail (the last test checks the zero weight).
+make one of these fail (a third test checks the zero weights; a fourth, the labels).
 """
 
 import keras
