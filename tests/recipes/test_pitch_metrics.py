@@ -3,6 +3,7 @@
 import logging
 from dataclasses import replace
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -126,3 +127,18 @@ def test_too_few_notes_for_the_inception_splits_is_a_clear_error(classifier, rea
     with pytest.raises(ValueError, match="at least 10 notes per set"):
         pitch_metrics.score(classifier, audio[:4], pitch[:4], audio, pitch,
                             replace(PitchMetricsConfig(), is_splits=10))
+
+
+def test_the_classifiers_calibration_row_says_why_it_is_missing_with_one_note(
+        tiny_pitch_classifier, real):
+    from tfaudiogan.recipes.pitch_classifier import MODEL_FILE, calibration
+
+    model = keras.models.load_model(tiny_pitch_classifier / MODEL_FILE)
+    audio, pitch = real
+    audio = np.pad(audio, [(0, 0), (0, 16000 - audio.shape[1])])  # the classifier's 1 s input
+    batches = [(audio[:4], pitch[:4] - 24)]
+    full = calibration(model, batches, batches, 24)
+    assert np.isfinite(full["frechet_distance"]) and "note" not in full
+    one = calibration(model, batches, [(audio[4:5], pitch[4:5] - 24)], 24)
+    assert one["eval_notes"] == 1 and "frechet_distance" not in one
+    assert "at least 2 notes" in one["note"] and "1 evaluation" in one["note"]

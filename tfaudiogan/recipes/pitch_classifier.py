@@ -151,11 +151,17 @@ def calibration(classifier: keras.Model, train_batches, eval_batches, min_pitch:
                 bins: int = NDB_BINS, alpha: float = NDB_ALPHA, seed: int = 0) -> dict:
     """Real-vs-real rows of the GANSynth table: FD on the classifier embedding and NDB/JSD on
     log spectrograms between training notes and evaluation notes (the floor a perfect
-    generator would reach). NDB/JSD need at least ``2 * bins`` notes on each side."""
+    generator would reach). FD needs at least 2 notes on each side (a covariance), NDB/JSD at
+    least ``2 * bins``; a row that cannot be computed is left out and ``note`` says why."""
     _, real_feats, _ = predict(classifier, train_batches)
     _, eval_feats, _ = predict(classifier, eval_batches)
-    out = {"train_notes": len(real_feats), "eval_notes": len(eval_feats),
-           "frechet_distance": frechet_distance(real_feats, eval_feats)}
+    out = {"train_notes": len(real_feats), "eval_notes": len(eval_feats)}
+    if min(len(real_feats), len(eval_feats)) < 2:
+        out["note"] = (f"no real-data calibration: the Frechet distance needs at least 2 notes "
+                       f"on each side, got {len(real_feats)} training and {len(eval_feats)} "
+                       "evaluation notes")
+        return out
+    out["frechet_distance"] = frechet_distance(real_feats, eval_feats)
     if min(len(real_feats), len(eval_feats)) >= 2 * bins:
         real = np.concatenate([log_spectrogram_features(a) for a, _ in train_batches])
         fake = np.concatenate([log_spectrogram_features(a) for a, _ in eval_batches])
