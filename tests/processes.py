@@ -30,8 +30,12 @@ def kill_after_first_epoch(module: str, flags: list[str], model_dir: Path, env=N
 def newest_backup_step(model_dir: Path) -> tuple[str, int] | None:
     """``(phase folder, phase step)`` of the newest backup in a run directory (the run's
     ``backup/`` or a GANSynth ``stages/stage_SS/backup/``), or None."""
+    try:
+        paths = list(Path(model_dir).rglob("backup/position.json"))
+    except FileNotFoundError:  # a backup folder discarded while scanned (a run ending): again
+        return newest_backup_step(model_dir)
     found = []
-    for path in Path(model_dir).rglob("backup/position.json"):
+    for path in paths:
         try:
             found.append((str(path.parent.parent.relative_to(model_dir)),
                           json.loads(path.read_text())["phase_step"]))
