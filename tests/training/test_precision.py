@@ -204,6 +204,47 @@ def test_float16_loss_scaling_scales_the_gradient_and_unscales_the_update():
         assert int(optimizer.iterations.numpy()) == 1
 
 
+# -- CycleGAN generators: float32 encoder and norms -----------------------------------------
+def _cyclegan_generators():
+    from tfaudiogan.models import cyclegan
+
+    keras.utils.set_random_seed(0)
+    return {"resnet": (cyclegan.resnet_generator(ngf=4, n_blocks=2), ["c7s1_4", "d8", "d16"]),
+            "music_style": (cyclegan.music_style_generator(ngf=4, n_blocks=2), ["d4", "d8"])}
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_cyclegan_generators_run_encoder_and_norms_in_float32(policy):
+    """Under mixed_bfloat16 the encoder (convs before the residual blocks, with their pads,
+    norms and ReLUs), every instance norm and the output layers compute in float32, the
+    residual and up-sampling convs in bfloat16 (models/cyclegan.py, "Mixed precision"): the
+    tensors they produce have those dtypes, and the encoder's output equals the float32
+    network's to float32 rounding while a bfloat16 conv's output does not."""
+    image = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    for kind, (g, encoder) in _cyclegan_generators().items():
+        suffixes = ("", "_pad", "_norm", "_relu")
+        want = {f"{e}{s}" for e in encoder for s in suffixes}
+        want |= {layer.name for layer in g.layers if layer.name.endswith("_norm")}
+        want |= {"c7s1_out_tanh"} if kind == "resnet" else {"u_out_crop", "u_out_tanh"}
+        got = {layer.name for layer in g.layers[1:] if layer.compute_dtype == "float32"}
+        assert got == want, kind
+        assert {layer.compute_dtype for layer in g.layers[1:]} == {"float32", "bfloat16"}
+        probe_names = [f"{encoder[-1]}_relu", "res1_conv1", "res1_conv1_norm", "res2_add"]
+        probe = keras.Model(g.input, [g.get_layer(n).output for n in probe_names])
+        mixed = dict(zip(probe_names, probe(image)))
+        assert {n: x.dtype for n, x in mixed.items()} == {
+            probe_names[0]: "float32", "res1_conv1": "bfloat16", "res1_conv1_norm": "float32",
+            "res2_add": "bfloat16"}, kind
+        with compute_in_float32(g):
+            exact = dict(zip(probe_names, probe(image)))
+        encoded = mixed[probe_names[0]].numpy()
+        np.testing.assert_allclose(encoded, exact[probe_names[0]].numpy(), atol=1e-5)
+        conv = tf.cast(mixed["res1_conv1"], tf.float32).numpy()
+        assert np.abs(conv - exact["res1_conv1"].numpy()).max() > 1e-4  # really bfloat16
+        assert g(image).dtype == "float32"
+        assert g.get_layer(encoder[0]).compute_dtype == "float32"  # own policy back
+
+
 # -- exports ---------------------------------------------------------------------------------
 def _graph_dtypes(saved_model_dir) -> set[str]:
     """Every dtype attribute of every op in the SavedModel's graph and functions."""
@@ -321,6 +362,42 @@ def test_the_gansynth_export_inverts_in_float32(policy, tmp_path):
     assert_tflite_close(lite["audio"], want)
     mixed = reference_audio(config, g, z, pitch)  # bfloat16 network, float32 inversion
     assert mixed.dtype == np.float32 and np.abs(mixed - want).max() > 1e-3 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_the_cyclegan_export_of_a_mixed_generator_is_float32(policy, tmp_path):
+    """The translate signatures of generators built under mixed_bfloat16 (float32 encoder and
+    norms, bfloat16 residual convs) are float32 throughout and equal the float32 network."""
+    from tfaudiogan.audio.chunking import translate_waveform
+    from tfaudiogan.audio.representations import spectrogram_from_config
+    from tfaudiogan.export.cyclegan import export_translator
+    from tfaudiogan.models import cyclegan
+
+    config = configs.get_preset("cyclegan_irmas", "smoke")
+    m, t = config.model, config.train
+    keras.utils.set_random_seed(0)
+    gen_ab, gen_ba = (cyclegan.resnet_generator(m.channels, m.ngf, m.n_blocks, name=n)
+                      for n in ("gen_ab", "gen_ba"))
+    assert gen_ab.get_layer("res1_conv1").compute_dtype == "bfloat16"
+    assert gen_ab.get_layer(f"c7s1_{m.ngf}").compute_dtype == "float32"
+    rate = config.spectrogram.sample_rate
+    # noise (as tests/export/test_tflite.py): TF and TFLite round the phase of bins near the
+    # image's floor differently, which a pure tone has many of
+    wave = np.random.default_rng(0).uniform(-0.5, 0.5, (1, rate // 2)).astype(np.float32)
+    out, lite = _check_float32_export(export_translator(gen_ab, gen_ba, config, tmp_path),
+                                      "translate_a_to_b", {"waveform": wave})
+    rep = spectrogram_from_config(config.spectrogram)
+
+    def translate():
+        return translate_waveform(wave, lambda x: gen_ab(x, training=False), rep,
+                                  t.crop_frames, t.chunk_overlap_frames).numpy()
+
+    with compute_in_float32(gen_ab):
+        want = translate()
+    np.testing.assert_allclose(out["waveform"], want, atol=1e-5)
+    np.testing.assert_allclose(lite["waveform"], want, atol=1e-4)
+    assert gen_ab.get_layer("res1_conv1").compute_dtype == "bfloat16"  # policies restored
+    assert np.abs(translate() - want).max() > 1e-4  # what the export must not compute
 
 
 # -- the driver and the flag -----------------------------------------------------------------

@@ -64,12 +64,14 @@ class InstanceNormalization(keras.layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
-def instance_norm(name: str | None = None,
-                  epsilon: float = REFERENCE_EPSILON) -> InstanceNormalization:
+def instance_norm(name: str | None = None, epsilon: float = REFERENCE_EPSILON,
+                  dtype=None) -> InstanceNormalization:
     """A parameter-free instance-normalisation layer (see :class:`InstanceNormalization`).
 
     Args:
         name: Keras layer name.
         epsilon: added to the variance; 1e-5 as in PyTorch ``InstanceNorm2d``.
+        dtype: dtype policy (None: the global one; ``"float32"`` normalises in float32 under a
+            mixed policy, from an input cast up from 16 bits).
     """
-    return InstanceNormalization(epsilon=epsilon, name=name)
+    return InstanceNormalization(epsilon=epsilon, name=name, dtype=dtype)
