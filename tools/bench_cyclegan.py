@@ -16,7 +16,9 @@ each, default 1):
   * ``train_demo`` XLA off vs on (fp32) and fp32 vs bf16;
   * ``translate_paper`` fp32 vs bf16: 30 s through the paper generator (same weights) in a
     tf.function, with the SNR of the bf16 waveform against the fp32 one (and of the
-    generator's translated spectrogram images of the first 10 s);
+    generator's translated spectrogram images of the first 10 s); besides the wall-clock
+    ratio, the ratio of the process's CPU seconds per call, which time-slicing with other
+    jobs on a shared machine does not inflate (memory-bandwidth contention still does);
   * the first call of the fp32 paper step: ``trace_parts`` (Python tracing seconds and graph
     ops of each part of the iteration traced alone) and one more ``train_paper`` run whose
     TensorFlow log gives Grappler's seconds (``grappler_s``).
@@ -152,11 +154,12 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
     rng = np.random.default_rng(0)
     wave = rng.uniform(-0.5, 0.5, (1, int(seconds * rate))).astype(np.float32)
     first = bench_common.seconds(lambda: translate(wave[:, :rate]).numpy())
-    times, out = [], None
+    times, cpu, out = [], [], None
     for _ in range(repeats):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         out = translate(wave).numpy()
         times.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
     spec = rep.encode(tf.constant(wave[:, :10 * rate]))[0]  # 10 s: the generator's images
     images = translate_frames(spec, lambda x: gen(x, training=False), t.crop_frames,
                               t.chunk_overlap_frames, pad_value=-1.0)
@@ -166,6 +169,7 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
             "precision": keras.mixed_precision.global_policy().name, "threads": args.threads,
             "weights_checksum": bench_precision.checksum(gen),
             "first_call_s": round(first, 1), "seconds_per_call": round(wall, 2),
+            "cpu_seconds_per_call": round(statistics.median(cpu), 2),
             "audio_seconds_per_second": round(seconds / wall, 2)}
 
 

@@ -169,7 +169,9 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
     Args:
         script: the bench_<family>.py path.
         row: its row key.
-        time_key: the rows' seconds field; the ratio is fp32 / bf16 (> 1: bf16 faster).
+        time_key: the rows' seconds field; the ratio is fp32 / bf16 (> 1: bf16 faster). Rows
+            with a ``cpu_<time_key>`` field (process CPU seconds) also give
+            ``speedup_bf16_cpu``.
         threads: threads of each process.
         extra: more child arguments.
         outputs: the rows write outputs to compare (generation): the SNR is added.
@@ -181,6 +183,9 @@ def pair(script: str, row: str, time_key: str, threads: int = 1, extra=(),
         result = {"row": f"{fp32.get('row', row)}: bf16 vs fp32", "threads": threads}
         if time_key in fp32 and time_key in bf16:
             result["speedup_bf16"] = round(fp32[time_key] / bf16[time_key], 2)
+        cpu_key = f"cpu_{time_key}"  # rows that also time their process's CPU seconds
+        if cpu_key in fp32 and cpu_key in bf16:
+            result["speedup_bf16_cpu"] = round(fp32[cpu_key] / bf16[cpu_key], 2)
         if outputs:
             files = [Path(tmp) / f"{row}_{p}.npz" for p in ("fp32", "bf16")]
             same = fp32.get("weights_checksum") == bf16.get("weights_checksum")
