@@ -16,9 +16,10 @@ each, default 1):
   * ``train_demo`` XLA off vs on (fp32) and fp32 vs bf16;
   * ``translate_paper`` fp32 vs bf16: 30 s through the paper generator (same weights) in a
     tf.function, with the SNR of the bf16 waveform against the fp32 one (and of the
-    generator's translated spectrogram images of the first 10 s); besides the wall-clock
-    ratio, the ratio of the process's CPU seconds per call, which time-slicing with other
-    jobs on a shared machine does not inflate (memory-bandwidth contention still does);
+    generator's translated spectrogram images of the first 10 s);
+  * besides the wall-clock ratio of each fp32 vs bf16 pair (train and translation), the
+    ratio of the process's CPU seconds per step / call, which time-slicing with other jobs on
+    a shared machine does not inflate (memory-bandwidth contention still does);
   * the first call of the fp32 paper step: ``trace_parts`` (Python tracing seconds and graph
     ops of each part of the iteration traced alone) and one more ``train_paper`` run whose
     TensorFlow log gives Grappler's seconds (``grappler_s``).
@@ -127,13 +128,21 @@ def traced_train_step(preset: str, steps: int, args) -> dict:
     began = time.perf_counter()
     graph = step.get_concrete_function(batch).graph
     trace = time.perf_counter() - began
-    first, times = bench_common.timed_calls(lambda: step(batch)["g_loss"].numpy(), steps)
+    def call():
+        return step(batch)["g_loss"].numpy()
+
+    first, times, cpu = bench_common.seconds(call), [], []
+    for _ in range(steps):
+        began_cpu = time.process_time()
+        times.append(bench_common.seconds(call))
+        cpu.append(time.process_time() - began_cpu)
     return {"row": f"cyclegan train step ({preset})", "shape": "x".join(map(str, shape)),
             "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
             "threads": args.threads, "build_and_compile_s": round(build, 1),
             "python_trace_s": round(trace, 1), "graph_ops": len(graph.get_operations()),
             "first_call_s": round(first, 1), "seconds_per_step": round(statistics.median(times), 3),
             "min_s": round(min(times), 3),
+            "cpu_seconds_per_step": round(statistics.median(cpu), 3),
             "steps_measured": steps}
 
 
