@@ -43,6 +43,8 @@ magnitude map and iSTFT: 23.9, 29.0, 25.1, 32.2 dB). Why these layers:
 The translation then maps the image back to magnitudes, ``exp`` of a 120 dB range: an image
 error ``e`` becomes a relative magnitude error of ``6.9 e``, which costs 5-6 dB of SNR between
 the image and the waveform, so the waveform's 30 dB needs about 36 dB on the image.
+The seed-004 generator under the same rule (``cyclegan_music_style`` paper preset, 2 s of
+noise): image 28.6 -> 36.2 dB, waveform 29.2 -> 36.1 dB.
 """
 
 from __future__ import annotations
