@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tfaudiogan.data import nsynth
+from tfaudiogan.data import nsynth_writer
 from tfaudiogan.recipes.gansynth import SPLITS_CSV
 
 SC09_WORDS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
@@ -87,19 +87,19 @@ def write_nsynth_tree(root, layout: str, instruments: int = 12, notes_per_instru
     notes = []
     for inst in range(instruments):
         for k in range(notes_per_instrument):
-            notes.append(nsynth.complete_example({
+            notes.append(nsynth_writer.complete_example({
                 "audio": (rng.integers(-9000, 9000, length) / 32768.0).astype(np.float32),
                 "pitch": 24 + inst, "instrument": inst, "instrument_source": 0,
                 "velocity": (25, 50, 75, 100, 127)[k]}, len(notes)))
-    extra = [nsynth.complete_example({
+    extra = [nsynth_writer.complete_example({
         "audio": np.zeros(length, np.float32), "pitch": 60, "instrument": 500 + i,
         "instrument_source": 0}, 1000 + i) for i in range(2 * held_out)]
     splits = {"train": notes, "valid": extra[:held_out], "test": extra[held_out:]}
     for split, exs in splits.items():
         if layout == "tfrecord":
-            nsynth.write_tfrecord(root / f"nsynth-{split}.tfrecord", exs)
+            nsynth_writer.write_tfrecord(root / f"nsynth-{split}.tfrecord", exs)
         else:
-            nsynth.write_json_wav(root / f"nsynth-{split}", exs)
+            nsynth_writer.write_json_wav(root / f"nsynth-{split}", exs)
     train = [ex["note_str"] for i, ex in enumerate(notes) if i % notes_per_instrument]
     train += [ex["note_str"] for ex in extra]
     held = [ex["note_str"] for i, ex in enumerate(notes) if not i % notes_per_instrument]

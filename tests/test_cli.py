@@ -108,7 +108,7 @@ def test_datasets_lists_every_registry_entry(capsys):
 
 
 def test_datasets_inspects_sc09_audio_folder_and_nsynth(tmp_path, capsys):
-    from tfaudiogan.data.nsynth import write_json_wav
+    from tfaudiogan.data.nsynth_writer import write_json_wav
 
     for split, word in (("train", "Zero"), ("train", "Nine"), ("valid", "One")):
         folder = tmp_path / "sc09" / split

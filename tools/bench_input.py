@@ -229,7 +229,7 @@ def _nsynth_tfrecord(folder: Path, n: int, kept_every: int = 5) -> Path:
     """An NSynth train TFRecord of ``n`` 4-s synthetic notes; every ``kept_every``-th is in the
     GANSynth subset (acoustic, MIDI 24-84), the others electronic: the real train split keeps
     60,788 of 289,205 notes (21 %), and the reader parses the skipped notes' labels too."""
-    from tfaudiogan.data.nsynth import write_tfrecord
+    from tfaudiogan.data.nsynth_writer import write_tfrecord
     from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 
     notes = to_examples(synthetic_notes(n, SAMPLE_RATE, AUDIO_LENGTH / SAMPLE_RATE, seed=0))

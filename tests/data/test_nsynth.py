@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfaudiogan.data import nsynth
+from tfaudiogan.data import nsynth, nsynth_writer
 from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 
 # (pitch, instrument_source, instrument_family, velocity): the GANSynth filter boundaries
@@ -40,8 +40,8 @@ def examples():
 def trees(tmp_path_factory, examples):
     """The same notes as a TFRecord tree and as a json+wav tree."""
     root = tmp_path_factory.mktemp("nsynth")
-    nsynth.write_tfrecord(root / "tf" / "nsynth-train.tfrecord", examples)
-    nsynth.write_json_wav(root / "json" / "nsynth-train", examples)
+    nsynth_writer.write_tfrecord(root / "tf" / "nsynth-train.tfrecord", examples)
+    nsynth_writer.write_json_wav(root / "json" / "nsynth-train", examples)
     return root / "tf", root / "json"
 
 
@@ -52,7 +52,7 @@ def _as_numpy(dataset):
 def _assert_matches(elements, examples):
     assert len(elements) == len(examples)
     for got, ex in zip(elements, examples):
-        want = nsynth.complete_example(ex)
+        want = nsynth_writer.complete_example(ex)
         assert set(got) == set(nsynth.OUTPUT_KEYS)
         assert got["note_str"].decode() == want["note_str"]
         assert got["audio"].dtype == np.float32 and got["audio"].shape == (64000,)
@@ -96,8 +96,8 @@ def test_json_wav_layout_equals_tfrecord_layout(trees, examples):
 
 def test_sharded_gzip_records_one_folder_down(tmp_path, examples):
     shards = tmp_path / "extracted" / "nsynth-valid.tfrecord"
-    nsynth.write_tfrecord(shards / "part-00000.gz", examples[:4])
-    nsynth.write_tfrecord(shards / "part-00001.gz", examples[4:])
+    nsynth_writer.write_tfrecord(shards / "part-00000.gz", examples[:4])
+    nsynth_writer.write_tfrecord(shards / "part-00001.gz", examples[4:])
     (tmp_path / "nsynth-valid.tfrecord.tar").write_bytes(b"not extracted")  # ignored
     assert nsynth.find_tfrecords(tmp_path, "valid") == sorted(shards.iterdir())
     elements = _as_numpy(nsynth.nsynth_dataset(tmp_path, "validation"))  # alias of "valid"
@@ -109,7 +109,7 @@ def test_sharded_gzip_records_one_folder_down(tmp_path, examples):
 @pytest.mark.parametrize("layout", ["tfrecord", "jsonwav"])
 def test_gansynth_subset_keeps_exactly_acoustic_24_to_84(trees, examples, layout):
     root = trees[0] if layout == "tfrecord" else trees[1]
-    want = [nsynth.complete_example(examples[i])["note_str"].encode() for i in GANSYNTH_KEPT]
+    want = [nsynth_writer.complete_example(examples[i])["note_str"].encode() for i in GANSYNTH_KEPT]
     subset = nsynth.nsynth_dataset(root, "train", layout=layout, gansynth_subset=True)
     assert [e["note_str"] for e in _as_numpy(subset)] == want
     filtered = nsynth.nsynth_dataset(root, "train", layout=layout).filter(nsynth.gansynth_filter)
@@ -127,10 +127,10 @@ def test_gansynth_filter_on_a_batch():
 
 @pytest.mark.parametrize("layout", ["tfrecord", "jsonwav"])
 def test_gansynth_splits_csv_reads_all_original_splits(tmp_path, examples, layout):
-    done = [nsynth.complete_example(ex, i) for i, ex in enumerate(examples)]
-    writers = {"tfrecord": lambda s, exs: nsynth.write_tfrecord(
+    done = [nsynth_writer.complete_example(ex, i) for i, ex in enumerate(examples)]
+    writers = {"tfrecord": lambda s, exs: nsynth_writer.write_tfrecord(
         tmp_path / f"nsynth-{s}.tfrecord", exs),
-        "jsonwav": lambda s, exs: nsynth.write_json_wav(tmp_path / f"nsynth-{s}", exs)}
+        "jsonwav": lambda s, exs: nsynth_writer.write_json_wav(tmp_path / f"nsynth-{s}", exs)}
     writers[layout]("train", done[:5])
     writers[layout]("test", done[5:])
     rows = ["id,split"] + [f"{ex['note_str']},{'train' if i % 2 else 'valid'}"
@@ -163,9 +163,9 @@ def test_pitch_histogram(trees):
 
 
 def _one_record(tmp_path, drop=(), **changes):
-    ex = nsynth.complete_example(dict(_examples()[0], **changes))
+    ex = nsynth_writer.complete_example(dict(_examples()[0], **changes))
     ex = {k: v for k, v in ex.items() if k not in drop}
-    nsynth.write_tfrecord(tmp_path / "nsynth-test.tfrecord", [ex], complete=False)
+    nsynth_writer.write_tfrecord(tmp_path / "nsynth-test.tfrecord", [ex], complete=False)
     return next(iter(tf.data.TFRecordDataset(str(tmp_path / "nsynth-test.tfrecord"))))
 
 
@@ -189,14 +189,14 @@ def test_wrong_audio_length_is_an_error(tmp_path):
         list(nsynth.nsynth_dataset(tmp_path, "test"))
     assert nsynth.parse_example(serialized, audio_length=63999)["audio"].shape == (63999,)
     short = _examples(length=32000)[:1]
-    nsynth.write_json_wav(tmp_path / "json" / "nsynth-test", short)
+    nsynth_writer.write_json_wav(tmp_path / "json" / "nsynth-test", short)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"has 32000 samples.*expected 64000"):
         list(nsynth.nsynth_dataset(tmp_path / "json", "test"))
 
 
 def test_json_record_missing_field(tmp_path, examples):
     split_dir = tmp_path / "nsynth-train"
-    nsynth.write_json_wav(split_dir, examples[:2])
+    nsynth_writer.write_json_wav(split_dir, examples[:2])
     text = (split_dir / "examples.json").read_text().replace('"velocity"', '"velocityX"', 1)
     (split_dir / "examples.json").write_text(text)
     with pytest.raises(ValueError, match="bass_acoustic_100-023-025.*missing field 'velocity'"):
@@ -205,8 +205,8 @@ def test_json_record_missing_field(tmp_path, examples):
 
 def test_bad_wav_is_skipped_with_warning_or_raised_when_strict(tmp_path, examples, caplog):
     split_dir = tmp_path / "nsynth-train"
-    nsynth.write_json_wav(split_dir, examples[:3])
-    bad = split_dir / "audio" / (nsynth.complete_example(examples[1])["note_str"] + ".wav")
+    nsynth_writer.write_json_wav(split_dir, examples[:3])
+    bad = split_dir / "audio" / (nsynth_writer.complete_example(examples[1])["note_str"] + ".wav")
     bad.write_bytes(b"RIFF not really a wav file")
     with caplog.at_level(logging.WARNING):
         got = _as_numpy(nsynth.nsynth_dataset(tmp_path, "train"))
@@ -232,7 +232,7 @@ def test_missing_directory_and_missing_files(tmp_path):
 
 def test_synthetic_notes_through_the_writer(tmp_path):
     notes = synthetic_notes(4, seconds=4.0, seed=3)
-    nsynth.write_tfrecord(tmp_path / "nsynth-train.tfrecord", to_examples(notes))
+    nsynth_writer.write_tfrecord(tmp_path / "nsynth-train.tfrecord", to_examples(notes))
     got = _as_numpy(nsynth.nsynth_dataset(tmp_path, "train", gansynth_subset=True))
     assert len(got) == 4  # pitches 24..84, acoustic: all pass the GANSynth filter
     np.testing.assert_array_equal(np.stack([e["audio"] for e in got]), notes["audio"])

@@ -16,7 +16,7 @@ from tests.data.test_slices import _ramp_file
 from tfaudiogan import data
 from tfaudiogan.audio.io import AudioDecodeError
 from tfaudiogan.configs.cyclegan import irmas_paper
-from tfaudiogan.data import audio_files, nsynth
+from tfaudiogan.data import audio_files, nsynth, nsynth_writer
 from tfaudiogan.data.bad_files import SKIP_MESSAGE, SUMMARY_MESSAGE, SkipPolicy
 
 NAMES = ["irmas", "folders", "synthetic", "sc09", "audio_folder", "nsynth", "synthetic_digits",
@@ -246,9 +246,9 @@ def test_one_format_in_load_clips_folder_slices_and_nsynth(tmp_path, examples, c
     _ramp_file(tmp_path / "clips" / "a.wav", 3000)
     bad_clip = tmp_path / "clips" / "b.wav"
     bad_clip.write_bytes(b"RIFF\x00\x00garbage")
-    nsynth.write_json_wav(tmp_path / "nsynth-train", examples[:2])
+    nsynth_writer.write_json_wav(tmp_path / "nsynth-train", examples[:2])
     bad_note = tmp_path / "nsynth-train" / "audio" / (
-        nsynth.complete_example(examples[0])["note_str"] + ".wav")
+        nsynth_writer.complete_example(examples[0])["note_str"] + ".wav")
     bad_note.write_bytes(b"")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         audio_files.load_clips(audio_files.list_audio_files(tmp_path / "clips"), 16000, 100,

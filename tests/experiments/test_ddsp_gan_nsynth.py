@@ -12,7 +12,7 @@ import soundfile as sf
 
 from tfaudiogan import configs
 from tfaudiogan.configs.ddsp_gan import FAMILY
-from tfaudiogan.data.nsynth import write_tfrecord
+from tfaudiogan.data.nsynth_writer import write_tfrecord
 from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 from tfaudiogan.export.ddsp import generate
 from tfaudiogan.recipes.ddsp_gan import run

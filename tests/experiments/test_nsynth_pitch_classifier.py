@@ -12,7 +12,7 @@ import pytest
 
 from tfaudiogan import configs
 from tfaudiogan.configs.pitch_classifier import FAMILY
-from tfaudiogan.data.nsynth import write_tfrecord
+from tfaudiogan.data.nsynth_writer import write_tfrecord
 from tfaudiogan.recipes.pitch_classifier import MODEL_FILE, load_classifier, run
 
 SMOKE = configs.get_preset(FAMILY, "smoke")

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfaudiogan import configs
 from tfaudiogan.audio.gansynth import normalise
-from tfaudiogan.data.nsynth import write_tfrecord
+from tfaudiogan.data.nsynth_writer import write_tfrecord
 from tfaudiogan.data.order import shuffled_indices
 from tfaudiogan.data.synthetic_notes import synthetic_notes, to_examples
 from tfaudiogan.recipes import ddsp_gan, gansynth, wavegan

@@ -30,9 +30,8 @@ from tfaudiogan.data.nsynth import (
     nsynth_dataset,
     pitch_histogram,
     pitch_labelled,
-    write_json_wav,
-    write_tfrecord,
 )
+from tfaudiogan.data.nsynth_writer import write_json_wav, write_tfrecord
 from tfaudiogan.data.pipelines import (
     cache_if_fits,
     encode_spectrograms,

@@ -1,4 +1,4 @@
-"""NSynth reader for both published layouts, the GANSynth subset, and a writer for test trees.
+"""NSynth reader for both published layouts and the GANSynth subset (writer: nsynth_writer).
 
 Layouts under ``data_dir`` (reference/ddsp.md section 5), for split ``s`` in train/valid/test:
 * TFRecord: ``nsynth-s.tfrecord``, shards ``nsynth-s.tfrecord-*``, a folder of that name holding
@@ -27,20 +27,18 @@ import csv
 import json
 import logging
 import os
-import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import tensorflow as tf
 
 from tfaudiogan.data.bad_files import SkipPolicy
+from tfaudiogan.data.tfrecord_files import shuffled_tfrecord_reader, tfrecord_index, tfrecord_reader
 
 __all__ = ["AUDIO_LENGTH", "FAMILIES", "FEATURE_SPEC", "OUTPUT_KEYS", "QUALITIES", "SAMPLE_RATE",
-           "SOURCES", "SPLITS", "complete_example", "find_tfrecords", "gansynth_filter",
-           "gansynth_split_ids", "nsynth_dataset", "parse_example", "pitch_histogram",
-           "tfrecord_index", "to_tf_example", "write_json_wav", "write_tfrecord"]
+           "SOURCES", "SPLITS", "find_tfrecords", "gansynth_filter", "gansynth_split_ids",
+           "nsynth_dataset", "parse_example", "pitch_histogram", "tfrecord_index"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -70,9 +68,6 @@ OUTPUT_KEYS = ("note_str", "audio", "pitch", "velocity", "instrument", "instrume
                "instrument_source", "qualities")
 _INT_OUTPUTS = OUTPUT_KEYS[2:]
 _FILTER_KEYS = ("pitch", "instrument_source")
-_PROTO_LISTS = {tf.float32: ("float_list", tf.train.FloatList),
-                tf.int64: ("int64_list", tf.train.Int64List),
-                tf.string: ("bytes_list", tf.train.BytesList)}
 
 
 def parse_example(serialized: tf.Tensor, fields: Iterable[str] | None = None,
@@ -168,63 +163,6 @@ def find_tfrecords(data_dir: str | os.PathLike, split: str) -> list[Path]:
             elif not path.name.endswith(".tar"):
                 found.append(path)
     return found
-
-
-def _tfrecord_reader(files: list[Path]) -> tf.data.Dataset:
-    gz = [f.name.endswith(".gz") for f in files]
-    if any(gz) and not all(gz):
-        raise ValueError(f"mixed GZIP and plain TFRecord files: {[str(f) for f in files]}")
-    return tf.data.TFRecordDataset([str(f) for f in files], "GZIP" if all(gz) else "")
-
-
-def tfrecord_index(path: str | os.PathLike) -> np.ndarray:
-    """Where each record of an uncompressed TFRecord file lies: ``[n, 2]`` int64 rows of
-    ``(byte offset of the record's data, its length)``. Reads only the 12-byte headers (each
-    record is ``uint64 length, uint32 crc, data, uint32 crc``), seeking over the data.
-
-    Raises:
-        ValueError: a GZIP file (no random access) or a truncated record.
-    """
-    path = Path(path)
-    if path.name.endswith(".gz"):
-        raise ValueError(f"'{path}' is GZIP-compressed: a whole-set shuffle needs random "
-                         "access; decompress it (gunzip) first")
-    rows, size = [], path.stat().st_size
-    with open(path, "rb") as handle:
-        pos = 0
-        while pos < size:
-            header = handle.read(12)
-            (length,) = struct.unpack("<Q", header[:8]) if len(header) == 12 else (size,)
-            if pos + 12 + length + 4 > size:
-                raise ValueError(f"'{path}': truncated TFRecord at byte {pos}")
-            rows.append((pos + 12, length))
-            pos += 12 + length + 4
-            handle.seek(pos)
-    return np.array(rows, np.int64).reshape(-1, 2)
-
-
-def _shuffled_tfrecord_reader(files: list[Path], seed: int) -> tf.data.Dataset:
-    """The serialized records of ``files`` in a seeded random order over all of them, a new
-    order at every iteration (``repeat``): each record is read by seeking to it, so the
-    whole set is permuted without holding it in memory (the published files are ordered by
-    instrument, which a bounded shuffle buffer does not mix)."""
-    index = [tfrecord_index(f) for f in files]
-    file_ids = np.concatenate([np.full(len(ix), i, np.int64) for i, ix in enumerate(index)])
-    table = np.concatenate(index) if index else np.zeros([0, 2], np.int64)
-    names = [str(f) for f in files]
-
-    def read(file_id, offset, length) -> bytes:
-        with open(names[int(file_id)], "rb") as handle:
-            handle.seek(int(offset))
-            return handle.read(int(length))
-
-    def load(file_id, offset, length):
-        record = tf.numpy_function(read, [file_id, offset, length], tf.string, stateful=False)
-        return tf.ensure_shape(record, [])
-
-    ds = tf.data.Dataset.from_tensor_slices((file_ids, table[:, 0], table[:, 1]))
-    ds = ds.shuffle(max(len(file_ids), 1), seed=seed, reshuffle_each_iteration=True)
-    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _read_examples_json(split_dir: Path) -> list[dict]:
@@ -347,8 +285,8 @@ def nsynth_dataset(data_dir: str | os.PathLike, split: str = "train", *, layout:
         return _json_wav_dataset(rows, audio_length, strict, log, shuffle_seed)
 
     files = [f for s in sources for f in records[s]]
-    ds = (_tfrecord_reader(files) if shuffle_seed is None
-          else _shuffled_tfrecord_reader(files, shuffle_seed))
+    ds = (tfrecord_reader(files) if shuffle_seed is None
+          else shuffled_tfrecord_reader(files, shuffle_seed))
     if keep_ids is not None:
         table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
             tf.constant(keep_ids, tf.string), tf.ones([len(keep_ids)], tf.int32)), default_value=0)
@@ -403,66 +341,3 @@ def pitch_histogram(data: tf.data.Dataset | Iterable[int], num_pitches: int = 12
                                           dtype=tf.int64)
 
     return data.reduce(tf.zeros([num_pitches], tf.int64), count).numpy()
-
-
-def complete_example(example: dict, index: int = 0) -> dict:
-    """Fills the NSynth fields not given (needs ``audio``, ``pitch``): velocity 100, family,
-    source, instrument and qualities 0, note ``index``, sample_rate 16000, and ``*_str`` by the
-    NSynth naming rules (``<family>_<source>_<NNN>-<pitch:03d>-<velocity:03d>`` for note_str)."""
-    ex = {"velocity": 100, "instrument_family": 0, "instrument_source": 0, "instrument": 0,
-          "note": index, "sample_rate": SAMPLE_RATE, "qualities": [0] * len(QUALITIES),
-          **example}
-    ex.setdefault("qualities_str", [q for q, v in zip(QUALITIES, ex["qualities"]) if v])
-    ex.setdefault("instrument_family_str", FAMILIES[int(ex["instrument_family"])])
-    ex.setdefault("instrument_source_str", SOURCES[int(ex["instrument_source"])])
-    ex.setdefault("instrument_str", f"{ex['instrument_family_str']}_"
-                  f"{ex['instrument_source_str']}_{int(ex['instrument']):03d}")
-    ex.setdefault("note_str", f"{ex['instrument_str']}-{int(ex['pitch']):03d}-"
-                  f"{int(ex['velocity']):03d}")
-    return ex
-
-
-def to_tf_example(example: dict, complete: bool = True) -> tf.train.Example:
-    """A ``tf.train.Example`` of the given fields (completed unless ``complete=False``)."""
-    ex = complete_example(example) if complete else example
-    feature = {}
-    for key, value in ex.items():
-        if key not in FEATURE_SPEC:
-            raise ValueError(f"'{key}' is not an NSynth field; valid: {list(FEATURE_SPEC)}")
-        values = np.asarray(value).reshape(-1).tolist()
-        kind, cls = _PROTO_LISTS[FEATURE_SPEC[key].dtype]
-        if cls is tf.train.BytesList:
-            values = [v if isinstance(v, bytes) else str(v).encode() for v in values]
-        feature[key] = tf.train.Feature(**{kind: cls(value=values)})
-    return tf.train.Example(features=tf.train.Features(feature=feature))
-
-
-def write_tfrecord(path: str | os.PathLike, examples: Sequence[dict],
-                   complete: bool = True) -> None:
-    """Writes notes (dicts of NSynth fields, ``audio`` float ``[samples]``) as TFRecords, GZIP
-    when ``path`` ends in ``.gz``. ``complete=False`` writes exactly the given fields (e.g. a
-    malformed record for a test) instead of :func:`complete_example`'s."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    options = tf.io.TFRecordOptions("GZIP" if path.name.endswith(".gz") else "")
-    with tf.io.TFRecordWriter(str(path), options) as writer:
-        for i, ex in enumerate(examples):
-            ex = complete_example(ex, i) if complete else ex
-            writer.write(to_tf_example(ex, complete=False).SerializeToString())
-
-
-def write_json_wav(directory: str | os.PathLike, examples: Sequence[dict]) -> None:
-    """Writes notes in the json+wav layout of one split folder (e.g. ``<root>/nsynth-train``):
-    ``examples.json`` (every field but audio) and ``audio/<note_str>.wav``, 16-bit PCM at the
-    note's sample_rate (floats are rounded to ``k / 32768``, which reads back exactly)."""
-    directory = Path(directory)
-    (directory / "audio").mkdir(parents=True, exist_ok=True)
-    notes = {}
-    for i, ex in enumerate(examples):
-        ex = complete_example(ex, i)
-        pcm = np.clip(np.round(np.asarray(ex["audio"], np.float64) * 32768), -32768, 32767)
-        sf.write(directory / "audio" / f"{ex['note_str']}.wav", pcm.astype(np.int16),
-                 int(ex["sample_rate"]), subtype="PCM_16", format="WAV")
-        notes[ex["note_str"]] = {k: np.asarray(v).tolist() for k, v in ex.items() if k != "audio"}
-    with open(directory / "examples.json", "w") as handle:
-        json.dump(notes, handle, indent=1)

@@ -179,7 +179,7 @@ def synthetic_notes(n: int, sample_rate: int = 16000, seconds: float = 4.0,
 
 
 def to_examples(notes: dict[str, np.ndarray]) -> list[dict]:
-    """Per-note dicts for ``nsynth.write_tfrecord`` / ``write_json_wav``.
+    """Per-note dicts for ``nsynth_writer.write_tfrecord`` / ``write_json_wav``.
 
     Note ``i`` gets ``instrument = i`` so that every generated ``note_str`` is unique.
     """
