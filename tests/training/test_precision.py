@@ -109,7 +109,11 @@ def _moved(before, variables):
 def test_one_gan_step_is_finite_and_moves_the_weights(family, policy):
     """bfloat16: the first step updates every network. float16: a step whose scaled gradient
     is not finite is skipped and halves that optimizer's loss scale (2**15 at first, Keras'
-    default), so it may take a few steps until each optimizer has applied one update."""
+    default), so it may take a few steps until each optimizer has applied one update: GANSynth's
+    generator took 4-8 steps over 30 seeds (its float16 gradients overflow until the scale is
+    2**12-2**8), so up to 12 are allowed. Seeded, so the result does not depend on the tests run
+    before it in the process."""
+    keras.utils.set_random_seed(0)
     gan, batch = GANS[family]()
     owned = gan.optimizer_variables()
     assert all(v.dtype == "float32" for vs in owned.values() for v in vs)
@@ -120,7 +124,7 @@ def test_one_gan_step_is_finite_and_moves_the_weights(family, policy):
     before = {name: _snapshot(vs) for name, vs in owned.items()}
     if family == "gansynth":
         assert float(gan.alpha.numpy()) == 1.0  # set by the step from the image counter
-    for step in range(1, 7):
+    for step in range(1, 13):
         logs = {k: float(v) for k, v in gan.train_step(batch).items()}
         assert logs and all(np.isfinite(v) for v in logs.values()), (step, logs)
         if family == "gansynth" and step == 1:
