@@ -1,5 +1,6 @@
 """What every experiment entry point shares: --help, --data_dir with any preset."""
 
+import json
 import os
 import subprocess
 import sys
@@ -61,4 +62,6 @@ def test_demo_preset_on_a_data_dir_trains_on_it(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     log = (run / "run.log").read_text()
     assert f"data: irmas from {root}" in log
+    assert "preset: smoke" in log  # which preset made config.json, also in metrics.json
+    assert json.loads((run / "metrics.json").read_text())["preset"] == "smoke"
     assert "train split: pia 2 clips, gel 2 clips" in log

@@ -101,7 +101,7 @@ def main_for(family: str, run: Callable) -> Callable:
     """Builds an absl ``main`` that resolves the config and calls ``run``.
 
     ``run(config, model_dir, data_dir, strategy, export, deterministic=, jit_compile=,
-    precision=)``
+    precision=, preset=)``
     does the work.
     """
 
@@ -118,7 +118,7 @@ def main_for(family: str, run: Callable) -> Callable:
             model_dir = FLAGS.model_dir or default_model_dir(family, preset)
             run(config, model_dir, FLAGS.data_dir, FLAGS.strategy, FLAGS.export,
                 deterministic=FLAGS.deterministic, jit_compile=FLAGS.jit_compile,
-                precision=FLAGS.precision)
+                precision=FLAGS.precision, preset=preset)
         except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)

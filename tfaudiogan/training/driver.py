@@ -131,7 +131,7 @@ def write_metrics(run: Run, metrics: dict) -> None:
 @precision_policy.restores_policy  # the global policy is float32 again afterwards
 def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         export: bool = True, extra_callbacks: list | None = None, deterministic: bool = False,
-        jit_compile: str = "auto", precision: str = "float32") -> dict:
+        jit_compile: str = "auto", precision: str = "float32", preset: str | None = None) -> dict:
     """Trains (or resumes), evaluates, writes ``metrics.json`` and optionally exports.
 
     Args:
@@ -145,6 +145,9 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         deterministic: turn on TensorFlow's op determinism.
         jit_compile: "auto" (Keras: XLA where a GPU is visible), "on" or "off".
         precision: "float32", "mixed" (training/precision.py) or a Keras policy name.
+        preset: the name of the preset ``config`` came from (the command lines' ``--preset``),
+            logged and recorded in ``metrics.json`` as ``preset``; None for a config built
+            otherwise.
 
     Returns:
         The metrics dict also written to ``model_dir/metrics.json``.
@@ -153,6 +156,8 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     dataset = getattr(getattr(context.config, "data", None), "dataset", "see the recipe")
     context.logger.info("data: %s", f"{dataset} from {data_dir}" if data_dir
                         else f"{dataset} (built in)")
+    if preset is not None:
+        context.logger.info("preset: %s", preset)
     data = recipe.load_data(context)
     last, epochs, seconds, final_losses = None, 0, 0.0, {}
     for phase in recipe.phases(context, data):
@@ -171,6 +176,8 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         if not final_losses:  # this session resumed a run whose training had ended
             final_losses = {k: v[-1] for k, v in curve.items() if k != "epoch"}
     metrics.setdefault("final_losses", final_losses)
+    if preset is not None:
+        metrics["preset"] = preset
     metrics.update(epochs_this_session=epochs, train_seconds_this_session=round(seconds, 1))
     write_metrics(context, metrics)
     if export:
