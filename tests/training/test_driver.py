@@ -181,9 +181,26 @@ def test_jit_compile_rejects_other_values(tmp_path):
         driver.run(_LineRecipe(), _Config(), tmp_path, jit_compile="yes")
 
 
+def test_serial_inter_op_only_before_tensorflow_starts():
+    """One inter-op thread can be set in a fresh process, not once an op has run (the driver
+    then logs a warning instead of claiming bit-exact runs)."""
+    code = ("import sys, tensorflow as tf\n"
+            "from tfaudiogan.training.driver import serial_inter_op\n"
+            "if sys.argv[1] == 'late':\n"
+            "    tf.constant(1.0) + 1.0\n"
+            "print(serial_inter_op(), tf.config.threading.get_inter_op_parallelism_threads())\n")
+    for when, expected in (("fresh", "True 1"), ("late", "False 0")):
+        done = subprocess.run([sys.executable, "-c", code, when], capture_output=True,
+                              text=True, timeout=120,
+                              env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip().splitlines()[-1] == expected
+
+
 def test_deterministic_switches_on_op_determinism(tmp_path):
-    """In child processes: op determinism is process-wide and cannot be switched off; two
-    deterministic runs repeat (the run without it is run once, for its log)."""
+    """In child processes: op determinism (with one inter-op thread) is process-wide and
+    cannot be switched off; two deterministic runs repeat (the run without it is run once,
+    for its log)."""
     code = (
         "import json, sys\n"
         "from tensorflow.python.framework import config\n"
@@ -192,7 +209,9 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
         "on = sys.argv[2] == 'on'\n"
         "out = [run(configs.get_preset('ddsp_gan_nsynth', 'smoke'), sys.argv[1] + f'/{i}',\n"
         "           export=False, deterministic=on)['final_losses'] for i in (1, 2)[:1 + on]]\n"
-        "print(json.dumps([config.is_op_determinism_enabled(), *out]))\n")
+        "import tensorflow as tf\n"
+        "print(json.dumps([config.is_op_determinism_enabled(),\n"
+        "                  tf.config.threading.get_inter_op_parallelism_threads(), *out]))\n")
     results = {}
     for switch in ("on", "off"):
         done = subprocess.run([sys.executable, "-c", code, str(tmp_path / switch), switch],
@@ -200,7 +219,9 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
                               env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         assert done.returncode == 0, done.stderr[-2000:]
         results[switch] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results["on"][0] is True and results["off"][0] is False
-    assert results["on"][1] == results["on"][2]  # the smoke run repeats
-    assert "deterministic ops: on" in (tmp_path / "on" / "1" / "run.log").read_text()
+    assert results["on"][:2] == [True, 1] and results["off"][:2] == [False, 0]
+    assert results["on"][2] == results["on"][3]  # the smoke run repeats
+    for i in (1, 2):  # the second run's process had TensorFlow started: the setting holds
+        log = (tmp_path / "on" / str(i) / "run.log").read_text()
+        assert "deterministic ops: on" in log and "one inter-op thread" in log
     assert "deterministic ops" not in (tmp_path / "off" / "1" / "run.log").read_text()

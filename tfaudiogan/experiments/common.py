@@ -63,8 +63,9 @@ def _define_shared_flags() -> None:
     flags.DEFINE_boolean("export", True, "Export SavedModel + TFLite after training.")
     flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
                          "skipping it.")
-    flags.DEFINE_boolean("deterministic", False, "Turn on TensorFlow op determinism (some ops "
-                         "slower; the GANSynth demo still varies from stage 9 on).")
+    flags.DEFINE_boolean("deterministic", False, "Turn on TensorFlow op determinism and run "
+                         "independent ops one at a time (some ops slower; the GANSynth demo "
+                         "still varies in its last stage).")
     flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"], "XLA for the train step "
                       "(auto: Keras' choice, on where a GPU is visible).")
     flags.DEFINE_enum("precision", "float32", ["float32", "mixed"], "Compute precision: mixed "

@@ -41,6 +41,7 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
           deterministic: bool = False, precision: str = "float32") -> Run:
     """Steps 1-2: the strategy, run directory, log, precision policy (training/precision.py;
     set before any network is built), global seed and (optionally) op determinism of a run."""
+    serial = deterministic and serial_inter_op()  # before the strategy starts TensorFlow
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     # Several workers: the chief writes model_dir, every other worker a private scratch copy.
     requested, model_dir = Path(model_dir), cluster.write_dir(model_dir, strategy)
@@ -52,12 +53,34 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     for line in cluster.describe(strategy, requested, model_dir, config):
         logger.info(line)
     keras.utils.set_random_seed(config.train.seed)
-    if deterministic:  # TF ops repeat their results (not enough for GANSynth's demo: see
-        # experiments/gansynth_nsynth.md)
+    if deterministic:
         tf.config.experimental.enable_op_determinism()
         logger.info("deterministic ops: on (tf.config.experimental.enable_op_determinism)")
+        if serial:
+            logger.info("deterministic ops: one inter-op thread (independent ops run in turn)")
+        else:
+            logger.warning("deterministic ops: TensorFlow was started before this run, so its "
+                           "inter-op threads could not be set to 1; runs may differ in the last "
+                           "bits (start a fresh process for bit-exact runs)")
     return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
                logger)
+
+
+def serial_inter_op() -> bool:
+    """Runs independent TensorFlow ops one at a time (``inter_op_parallelism_threads = 1``).
+
+    Op determinism alone does not make a GANSynth run repeat: two fresh processes of the same
+    ``--deterministic`` command ended with weights up to 2e-3 apart in about a third of the
+    tries on this 2-core machine (experiments/gansynth_nsynth.md, "Reproducibility"), and
+    never with one inter-op thread. Each op keeps its intra-op threads, so the cost is the
+    overlap of independent ops. Must run before TensorFlow starts its runtime; returns False
+    (and changes nothing) when it already has, unless the setting was already 1.
+    """
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        return tf.config.threading.get_inter_op_parallelism_threads() == 1
+    return True
 
 
 def fit(phase: Phase, logger=None, jit_compile: str = "auto") -> Phase:
