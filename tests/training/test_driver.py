@@ -212,11 +212,12 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
         "import tensorflow as tf\n"
         "print(json.dumps([config.is_op_determinism_enabled(),\n"
         "                  tf.config.threading.get_inter_op_parallelism_threads(), *out]))\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     results = {}
     for switch in ("on", "off"):
         done = subprocess.run([sys.executable, "-c", code, str(tmp_path / switch), switch],
                               capture_output=True, text=True, timeout=300,
-                              env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                              env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"})
         assert done.returncode == 0, done.stderr[-2000:]
         results[switch] = json.loads(done.stdout.strip().splitlines()[-1])
     assert results["on"][:2] == [True, 1] and results["off"][:2] == [False, 0]
@@ -224,4 +225,5 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
     for i in (1, 2):  # the second run's process had TensorFlow started: the setting holds
         log = (tmp_path / "on" / str(i) / "run.log").read_text()
         assert "deterministic ops: on" in log and "one inter-op thread" in log
+        assert "TF_ENABLE_ONEDNN_OPTS=0 before starting Python" in log  # not set here
     assert "deterministic ops" not in (tmp_path / "off" / "1" / "run.log").read_text()

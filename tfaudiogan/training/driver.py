@@ -21,6 +21,7 @@ end-of-epoch checkpoint; the data continues where it stopped.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
             logger.warning("deterministic ops: TensorFlow was started before this run, so its "
                            "inter-op threads could not be set to 1; runs may differ in the last "
                            "bits (start a fresh process for bit-exact runs)")
+        if os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+            logger.info("deterministic ops: oneDNN kernels on; it may choose among kernels per "
+                        "process for large convolutions (GANSynth's 128 x 1024 stage), set "
+                        "TF_ENABLE_ONEDNN_OPTS=0 before starting Python to exclude that (about "
+                        "half the speed)")
     return Run(config, model_dir, None if data_dir is None else Path(data_dir), strategy,
                logger)
 
