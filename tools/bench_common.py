@@ -24,6 +24,14 @@ def seconds(fn) -> float:
     return time.perf_counter() - start
 
 
+def seconds_and_cpu(fn) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of one call of ``fn`` (CPU seconds are not inflated
+    by time-slicing with other jobs on a shared machine)."""
+    began_cpu = time.process_time()
+    wall = seconds(fn)
+    return wall, time.process_time() - began_cpu
+
+
 def timed_calls(fn, repeats: int) -> tuple[float, list[float]]:
     """``(seconds of the first call, [seconds of each of the next repeats calls])``."""
     first = seconds(fn)

@@ -128,14 +128,12 @@ def traced_train_step(preset: str, steps: int, args) -> dict:
     began = time.perf_counter()
     graph = step.get_concrete_function(batch).graph
     trace = time.perf_counter() - began
+
     def call():
         return step(batch)["g_loss"].numpy()
 
-    first, times, cpu = bench_common.seconds(call), [], []
-    for _ in range(steps):
-        began_cpu = time.process_time()
-        times.append(bench_common.seconds(call))
-        cpu.append(time.process_time() - began_cpu)
+    first = bench_common.seconds(call)
+    times, cpu = zip(*(bench_common.seconds_and_cpu(call) for _ in range(steps)))
     return {"row": f"cyclegan train step ({preset})", "shape": "x".join(map(str, shape)),
             "precision": keras.mixed_precision.global_policy().name, "xla": args.jit,
             "threads": args.threads, "build_and_compile_s": round(build, 1),
@@ -163,12 +161,13 @@ def traced_translation(args, seconds: float = 30.0, repeats: int = 1) -> dict:
     rng = np.random.default_rng(0)
     wave = rng.uniform(-0.5, 0.5, (1, int(seconds * rate))).astype(np.float32)
     first = bench_common.seconds(lambda: translate(wave[:, :rate]).numpy())
-    times, cpu, out = [], [], None
-    for _ in range(repeats):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        out = translate(wave).numpy()
-        times.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
+    outputs = []
+
+    def call():
+        outputs.append(translate(wave).numpy())
+
+    times, cpu = zip(*(bench_common.seconds_and_cpu(call) for _ in range(repeats)))
+    out = outputs[-1]
     spec = rep.encode(tf.constant(wave[:, :10 * rate]))[0]  # 10 s: the generator's images
     images = translate_frames(spec, lambda x: gen(x, training=False), t.crop_frames,
                               t.chunk_overlap_frames, pad_value=-1.0)
