@@ -198,9 +198,9 @@ def test_serial_inter_op_only_before_tensorflow_starts():
 
 
 def test_deterministic_switches_on_op_determinism(tmp_path):
-    """In child processes: op determinism (with one inter-op thread) is process-wide and
-    cannot be switched off; two deterministic runs repeat (the run without it is run once,
-    for its log)."""
+    """In child processes: op determinism (with one inter-op thread and TensorFloat-32 off) is
+    process-wide and cannot be switched off; two deterministic runs repeat (the run without it
+    is run once, for its log)."""
     code = (
         "import json, sys\n"
         "from tensorflow.python.framework import config\n"
@@ -211,7 +211,8 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
         "           export=False, deterministic=on)['final_losses'] for i in (1, 2)[:1 + on]]\n"
         "import tensorflow as tf\n"
         "print(json.dumps([config.is_op_determinism_enabled(),\n"
-        "                  tf.config.threading.get_inter_op_parallelism_threads(), *out]))\n")
+        "                  tf.config.threading.get_inter_op_parallelism_threads(),\n"
+        "                  tf.config.experimental.tensor_float_32_execution_enabled(), *out]))\n")
     env = {k: v for k, v in __import__("os").environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     results = {}
     for switch in ("on", "off"):
@@ -220,10 +221,12 @@ def test_deterministic_switches_on_op_determinism(tmp_path):
                               env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"})
         assert done.returncode == 0, done.stderr[-2000:]
         results[switch] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results["on"][:2] == [True, 1] and results["off"][:2] == [False, 0]
-    assert results["on"][2] == results["on"][3]  # the smoke run repeats
+    # op determinism, inter-op threads, TensorFloat-32
+    assert results["on"][:3] == [True, 1, False] and results["off"][:3] == [False, 0, True]
+    assert results["on"][3] == results["on"][4]  # the smoke run repeats
     for i in (1, 2):  # the second run's process had TensorFlow started: the setting holds
         log = (tmp_path / "on" / str(i) / "run.log").read_text()
         assert "deterministic ops: on" in log and "one inter-op thread" in log
+        assert "TensorFloat-32 off" in log
         assert "TF_ENABLE_ONEDNN_OPTS=0 before starting Python" in log  # not set here
     assert "deterministic ops" not in (tmp_path / "off" / "1" / "run.log").read_text()

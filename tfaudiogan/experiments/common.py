@@ -64,8 +64,8 @@ def _define_shared_flags() -> None:
     flags.DEFINE_boolean("strict", False, "Stop at the first unreadable audio file instead of "
                          "skipping it.")
     flags.DEFINE_boolean("deterministic", False, "Turn on TensorFlow op determinism and run "
-                         "independent ops one at a time (some ops slower; the GANSynth demo "
-                         "still varies in its last stage).")
+                         "independent ops one at a time, TensorFloat-32 off (some ops slower; "
+                         "the GANSynth demo still varies in its last stage).")
     flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"], "XLA for the train step "
                       "(auto: Keras' choice, on where a GPU is visible).")
     flags.DEFINE_enum("precision", "float32", ["float32", "mixed"], "Compute precision: mixed "

@@ -57,6 +57,12 @@ def start(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
     if deterministic:
         tf.config.experimental.enable_op_determinism()
         logger.info("deterministic ops: on (tf.config.experimental.enable_op_determinism)")
+        # TensorFloat-32 rounds float32 matmul / conv inputs to 10 mantissa bits on Ampere and
+        # newer GPUs (TensorFlow's default); a deterministic run should compute what float32 on
+        # any other device computes. No effect on CPUs.
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        logger.info("deterministic ops: TensorFloat-32 off (full float32 matmuls / convolutions "
+                    "on Ampere and newer GPUs)")
         if serial:
             logger.info("deterministic ops: one inter-op thread (independent ops run in turn)")
         else:
@@ -171,7 +177,8 @@ def run(recipe: Recipe, config, model_dir, data_dir=None, strategy="default",
         strategy: a strategy name (training/strategy.py) or a ``tf.distribute.Strategy``.
         export: export for serving after training (families that export).
         extra_callbacks: appended to the callbacks of every phase (custom logging, tests).
-        deterministic: turn on TensorFlow's op determinism.
+        deterministic: turn on TensorFlow's op determinism, one inter-op thread, TensorFloat-32
+            off (:func:`start`).
         jit_compile: "auto" (Keras: XLA where a GPU is visible), "on" or "off".
         precision: "float32", "mixed" (training/precision.py) or a Keras policy name.
         preset: the name of the preset ``config`` came from (the command lines' ``--preset``),
