@@ -164,3 +164,31 @@ def test_a_rerun_resumes_on_every_worker_from_the_chiefs_run_directory(records):
     for who in (*WORKERS, "default"):
         phase = rec[who]["families"]["pitch_classifier_resumed"]["phases"][-1]
         assert phase["iterations"] == {"optimizer": 3}
+
+
+BARRIER_JOB = """
+import json, sys, time
+from pathlib import Path
+from tfaudiogan.training import cluster
+from tfaudiogan.training.strategy import get_strategy
+strategy = get_strategy("multi_worker")
+run = Path(sys.argv[1])
+if cluster.worker_of(strategy).is_chief:  # still ending the previous run
+    time.sleep(3)
+    (run / "written_late").mkdir()
+print(json.dumps(sorted(p.name for p in cluster.write_dir(run, strategy).iterdir())))
+"""
+
+
+def test_a_worker_copies_the_run_directory_only_after_the_chief_is_done_with_it(tmp_path):
+    """cluster.write_dir waits for every worker before worker 1 copies the chief's directory:
+    what the chief wrote 3 s late is in the copy (without the wait it was not, and a rerun
+    started while the chief was removing its backup resumed differently on the two workers)."""
+    run = tmp_path / "run"
+    (run / "written_early").mkdir(parents=True)
+    processes = multiworker.start_cluster([sys.executable, "-c", BARRIER_JOB, str(run)], 2,
+                                          tmp_path, {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert multiworker.wait(processes, 300) == [0, 0]
+    for worker in WORKERS:
+        last = (tmp_path / f"{worker}.log").read_text().strip().splitlines()[-1]
+        assert last == '["written_early", "written_late"]', worker

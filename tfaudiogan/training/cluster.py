@@ -12,8 +12,9 @@ samples, metrics, exports and TensorBoard. Every other worker writes the same fi
 private scratch directory (the usual MultiWorkerMirroredStrategy practice), so its callbacks
 still save (and so still take part in the collectives saving needs) without touching the
 chief's files. The scratch directory starts as a copy of the run directory's resumable state
-(backups, checkpoints, finished GANSynth stages, SpecGAN moments), so a resumed cluster
-restores the same state on every worker; this needs the run directory on a file system every
+(backups, checkpoints, finished GANSynth stages, SpecGAN moments), copied once every worker
+has reached that point (:func:`barrier`), so a resumed cluster restores the same state on
+every worker; this needs the run directory on a file system every
 worker sees, as tf.keras' own multi-worker BackupAndRestore did. It is deleted when the
 process exits.
 
@@ -88,10 +89,25 @@ def worker_of(strategy: tf.distribute.Strategy) -> Worker:
     return Worker(task_type, index, count, chief)
 
 
+def barrier(strategy: tf.distribute.Strategy) -> None:
+    """Returns once every worker of ``strategy`` has called it (an all-reduce of one value);
+    does nothing with one worker."""
+    if worker_of(strategy).count > 1:
+        strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.ones([])),
+                        axis=None)
+
+
 def write_dir(model_dir, strategy: tf.distribute.Strategy) -> Path:
     """The directory this worker writes: ``model_dir`` for the chief (or a single worker),
     else a fresh private scratch directory seeded with the run's resumable state (module
     docstring), removed when the process exits.
+
+    With several workers every worker first waits for all others (:func:`barrier`), so a
+    worker copies the run directory only after the chief has finished with it. Without the
+    wait, a rerun that one worker starts while the chief is still ending the previous run (and
+    removing its backup) copied that backup: the worker resumed from the backup and the chief
+    from the last checkpoint, and their collectives no longer matched ("Collective instance
+    ... expected ... data_type 1 but got ... data_type 9").
 
     Raises:
         ValueError: ``strategy`` is a plain ``tf.distribute.MultiWorkerMirroredStrategy``,
@@ -104,6 +120,7 @@ def write_dir(model_dir, strategy: tf.distribute.Strategy) -> Path:
                          "MultiWorkerStrategy)")
     model_dir = Path(model_dir)
     worker = worker_of(strategy)
+    barrier(strategy)
     if worker.is_chief:
         return model_dir
     scratch = Path(tempfile.mkdtemp(prefix=f"tfaudiogan-{worker.task_type}{worker.index}-"))
