@@ -14,9 +14,8 @@ still save (and so still take part in the collectives saving needs) without touc
 chief's files. The scratch directory starts as a copy of the run directory's resumable state
 (backups, checkpoints, finished GANSynth stages, SpecGAN moments), copied once every worker
 has reached that point (:func:`barrier`), so a resumed cluster restores the same state on
-every worker; this needs the run directory on a file system every
-worker sees, as tf.keras' own multi-worker BackupAndRestore did. It is deleted when the
-process exits.
+every worker; this needs the run directory on a file system every worker sees, as tf.keras'
+own multi-worker BackupAndRestore did. It is deleted when the process exits.
 
 Which examples a worker trains on (:func:`shard_input`, :func:`worker_shard`). The config's
 ``train.batch_size`` is the global batch, split evenly over all replicas of all workers
