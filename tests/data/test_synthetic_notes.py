@@ -118,6 +118,8 @@ def test_bad_arguments():
         synthetic_notes(2, pitches=[])
     with pytest.raises(ValueError, match="unknown families"):
         synthetic_notes(2, families=["reed", "kazoo"])
+    with pytest.raises(ValueError, match="noise_rms"):
+        synthetic_notes(2, noise_rms=-1e-3)
 
 
 def test_to_examples_gives_unique_note_fields():
@@ -126,3 +128,39 @@ def test_to_examples_gives_unique_note_fields():
     assert [e["instrument"] for e in examples] == [0, 1, 2]
     assert [e["pitch"] for e in examples] == notes["pitch"].tolist()
     np.testing.assert_array_equal(examples[1]["audio"], notes["audio"][1])
+
+
+def test_noise_floor_is_white_noise_of_the_asked_rms_and_deterministic():
+    clean = synthetic_notes(4, seconds=0.5, seed=6)
+    assert all(np.array_equal(clean[k], synthetic_notes(4, seconds=0.5, seed=6, noise_rms=0.0)[k])
+               for k in clean)  # no floor: the same notes as before the option existed
+    noisy = synthetic_notes(4, seconds=0.5, seed=6, noise_rms=1e-3)
+    for key in ("pitch", "velocity", "instrument_family"):
+        np.testing.assert_array_equal(noisy[key], clean[key])
+    floor = noisy["audio"] - clean["audio"]
+    np.testing.assert_allclose(np.sqrt(np.mean(floor**2, axis=1)), 1e-3, rtol=0.03)
+    spec = np.abs(np.fft.rfft(floor, axis=1)) ** 2  # white: equal power in the low and high half
+    low, high = spec[:, 1:spec.shape[1] // 2].mean(), spec[:, spec.shape[1] // 2:].mean()
+    assert 0.9 < low / high < 1.1
+    np.testing.assert_array_equal(noisy["audio"][:2],
+                                  synthetic_notes(2, seconds=0.5, seed=6, noise_rms=1e-3)["audio"])
+
+
+def test_noise_floor_takes_the_pitch_out_of_the_quiet_bins_if():
+    """Without a floor the IF of nearly every bin of a held reed note is steady (the leakage of
+    the nearest partial, bands that show the harmonic spacing); with a -60 dB floor only the
+    partials' bins are (experiments/gansynth_nsynth.md, "Fifth look")."""
+    from tfaudiogan.audio.gansynth import normalise
+    from tfaudiogan.configs.gansynth import demo
+    from tfaudiogan.recipes.gansynth import representation
+
+    rep = representation(demo())  # the paper's 128 x 1024 mel-IF of 4 s notes
+
+    def steady_fraction(noise_rms):
+        notes = synthetic_notes(2, pitches=[60], seed=3, families=["reed"], noise_rms=noise_rms)
+        ifreq = normalise(rep.encode(notes["audio"])).numpy()[..., 1]  # [2, 128 frames, 1024]
+        held = ifreq[:, 16:80]  # 0.5-2.5 s: the steady part of the note
+        return float(np.mean(held.std(axis=1) < 0.05))  # bins whose IF hardly moves
+
+    assert steady_fraction(0.0) > 0.5
+    assert steady_fraction(1e-3) < 0.25

@@ -16,6 +16,14 @@ Louder velocities give a brighter spectrum (smaller spectral tilt) and a higher 
 The fundamental is always the strongest partial, so the pitch is the spectral peak.
 Partials at or above Nyquist are dropped. Everything is NumPy and deterministic: note ``i``
 depends only on ``(seed, i)``, so asking for more notes does not change the first ones.
+
+``synthetic_notes(noise_rms=...)`` adds a recording's noise floor: white noise of that RMS
+(full scale 1), drawn from the note's own generator. Without it a note is exactly zero between
+its partials, so the phase of a quiet STFT bin is the window's leakage from the nearest
+partial and a mel-IF image's IF channel shows the harmonic spacing in every bin, as broad
+bands; in a recording those bins hold noise. A GANSynth critic trained on noiseless notes
+reads the pitch from those bands rather than from the partials (experiments/gansynth_nsynth.md,
+"Fifth look").
 The numbers below are synthesis design choices of this project, not paper constants.
 """
 
@@ -138,7 +146,8 @@ def synthetic_note(pitch: int, velocity: int, family: str, sample_rate: int = 16
 
 def synthetic_notes(n: int, sample_rate: int = 16000, seconds: float = 4.0,
                     pitches: Iterable[int] = range(24, 85), seed: int = 0,
-                    families: Sequence[str] = tuple(FAMILIES)) -> dict[str, np.ndarray]:
+                    families: Sequence[str] = tuple(FAMILIES),
+                    noise_rms: float = 0.0) -> dict[str, np.ndarray]:
     """A set of random notes with NSynth-style labels.
 
     The default pitch range is the GANSynth subset's (MIDI 24-84, gansynth.md section 3).
@@ -150,6 +159,8 @@ def synthetic_notes(n: int, sample_rate: int = 16000, seconds: float = 4.0,
         pitches: MIDI pitches to draw from (uniformly).
         seed: note ``i`` depends only on ``(seed, i)``.
         families: family names to draw from (keys of :data:`FAMILIES`).
+        noise_rms: RMS of the white noise floor added to every note (0: none, the notes are
+            then the same as without the argument).
 
     Returns:
         dict with ``audio`` float32 ``[n, samples]``, and int32 ``[n]`` arrays ``pitch``,
@@ -163,6 +174,8 @@ def synthetic_notes(n: int, sample_rate: int = 16000, seconds: float = 4.0,
     unknown = [f for f in families if f not in FAMILIES]
     if not families or unknown:
         raise ValueError(f"unknown families {unknown or families}; valid: {', '.join(FAMILIES)}")
+    if not noise_rms >= 0:
+        raise ValueError(f"noise_rms must be >= 0, got {noise_rms}")
     samples = int(round(seconds * sample_rate))
     audio = np.zeros([n, samples], np.float32)
     labels = {key: np.zeros([n], np.int32) for key in
@@ -173,6 +186,8 @@ def synthetic_notes(n: int, sample_rate: int = 16000, seconds: float = 4.0,
         velocity = int(rng.choice(VELOCITIES))
         family = families[int(rng.integers(len(families)))]
         audio[i] = synthetic_note(pitch, velocity, family, sample_rate, seconds, rng)
+        if noise_rms > 0:
+            audio[i] += (noise_rms * rng.standard_normal(samples)).astype(np.float32)
         labels["pitch"][i], labels["velocity"][i] = pitch, velocity
         labels["instrument_family"][i] = FAMILIES[family]
     return {"audio": audio, **labels}
