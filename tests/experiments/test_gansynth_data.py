@@ -136,3 +136,12 @@ def test_tfrecord_index_finds_every_record_and_a_truncated_file_is_an_error(tmp_
     (tmp_path / "cut.tfrecord").write_bytes(raw[:-10])
     with pytest.raises(ValueError, match="truncated"):
         nsynth.tfrecord_index(tmp_path / "cut.tfrecord")
+
+
+def test_built_in_notes_get_the_configured_noise_floor():
+    config = presets.smoke()  # noiseless built-in notes
+    noisy = replace(config, data=replace(config.data, synthetic_noise_rms=1e-3))
+    audio = [np.stack([a for a, _ in training.load_notes(c, None, LOG)[0].as_numpy_iterator()])
+             for c in (config, noisy)]
+    floor = audio[1] - audio[0]
+    np.testing.assert_allclose(np.sqrt(np.mean(floor**2)), 1e-3, rtol=0.1)

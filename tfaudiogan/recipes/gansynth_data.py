@@ -87,7 +87,7 @@ def load_notes(config: GANSynthConfig, data_dir, logger) -> tuple[tf.data.Datase
     if d.dataset == "synthetic":
         notes = data.load("synthetic_notes", n=d.synthetic_notes, sample_rate=s.sample_rate,
                           seconds=s.audio_length / s.sample_rate, pitches=pitches,
-                          seed=config.train.seed)
+                          seed=config.train.seed, noise_rms=d.synthetic_noise_rms)
         labels = notes["pitch"].astype(np.int32) - m.min_pitch
         counts = np.bincount(labels, minlength=m.num_pitches).astype(np.int64)
         logger.info("%d synthetic notes, %d distinct pitches of %s (one-hot %d-%d)",
