@@ -1,5 +1,7 @@
 """GANSynth wrapper: alpha from the image counter, EMA, losses, fake pitches, full-size penalty."""
 
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
@@ -50,6 +52,21 @@ def test_alpha_follows_the_image_counter_in_a_transition_stage():
     assert int(gan.images_seen.numpy()) == 16
     gan.train_step(batch(seed=1))  # image 16 is past the transition: alpha = 1
     assert float(gan.alpha.numpy()) == pytest.approx(1.0)
+
+
+def test_an_explicit_schedule_sets_alpha_and_the_recipe_stages():
+    gan = make_gan(stage=1, images_seen=14, stage_lengths=(4, 40, 8))  # transition 4..44
+    gan.train_step(batch())
+    assert float(gan.alpha.numpy()) == pytest.approx(0.25)  # (14 - 4) / 40
+    config = presets.smoke()
+    long_middle = replace(config, train=replace(config.train, stage_images=(8, 40, 16)))
+    assert training.stage_images(long_middle) == [(0, 8), (8, 48), (48, 64)]
+    assert [s for s, _, _ in training.stages(long_middle)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="3 positive image counts"):
+        training.stage_images(replace(config, train=replace(config.train, stage_images=(8,))))
+    flat = replace(long_middle, train=replace(long_middle.train, progressive=False))
+    with pytest.raises(ValueError, match="progressive=False"):
+        training.stages(flat)
 
 
 def test_one_step_updates_both_networks_and_the_ema_by_0_001():

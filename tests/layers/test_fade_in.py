@@ -15,9 +15,13 @@ from tfaudiogan.layers.fade_in import (
     upscale,
 )
 from tfaudiogan.layers.progressive_schedule import (
+    check_stage_lengths,
     compute_progress,
     is_transition_stage,
     num_stages,
+    progress_from_stage_lengths,
+    stage_bounds,
+    stage_images,
     stage_num_blocks,
 )
 
@@ -73,6 +77,33 @@ def test_stage_alpha_follows_schedule():
         alpha = float(alpha_from_progress(n, _p(mid)))
         assert alpha == pytest.approx(0.5 if is_transition_stage(stage) else 1.0)
         assert float(progress_from_alpha(n, alpha)) == pytest.approx(_p(mid))
+
+
+@pytest.mark.parametrize("stable, transition", [(800_000, 800_000), (8, 24), (7, 3)])
+def test_explicit_uniform_schedule_equals_the_reference_exactly(stable, transition):
+    lengths = [stable if s % 2 == 0 else transition for s in range(13)]
+    assert stage_bounds(lengths) == stage_images(7, stable, transition, sum(lengths))
+    period = stable + transition
+    ids = sorted({0, 1, stable - 1, stable, stable + 1, period - 1, period, 6 * period,
+                  sum(lengths) - 1, sum(lengths), 2 * sum(lengths)}
+                 | set(np.random.default_rng(0).integers(0, sum(lengths) + 5, 200).tolist()))
+    for image_id in ids:  # bit-equal, not approximately equal
+        assert (float(progress_from_stage_lengths(image_id, lengths))
+                == float(compute_progress(image_id, stable, transition, 7))), image_id
+
+
+def test_explicit_schedule_with_unequal_stages():
+    lengths = [8, 16, 8, 400, 800, 8, 8]  # 4 resolutions: long transition 2 and stable 3
+    assert stage_bounds(lengths) == [(0, 8), (8, 24), (24, 32), (32, 432), (432, 1232),
+                                     (1232, 1240), (1240, 1248)]
+    expected = {0: 0.0, 8: 0.0, 16: 0.5, 24: 1.0, 32: 1.0, 132: 1.25, 432: 2.0, 1000: 2.0,
+                1236: 2.5, 1240: 3.0, 5000: 3.0}
+    for image_id, p in expected.items():
+        assert float(progress_from_stage_lengths(image_id, lengths)) == p, image_id
+    assert check_stage_lengths(lengths, 4) == tuple(lengths)
+    for bad in ([8] * 6, [8, 8, 8, 0, 8, 8, 8]):
+        with pytest.raises(ValueError, match="7 positive image counts"):
+            check_stage_lengths(bad, 4)
 
 
 def test_generator_fade_follows_variable():

@@ -118,6 +118,10 @@ class TrainConfig:
     stable_images: int = 800_000  # [cfg] stable_stage_num_images
     transition_images: int = 800_000  # [cfg] transition_stage_num_images
     total_images: int = 11_000_000  # [cfg] total_num_images (the last stage runs to it)
+    # [chosen] an explicit schedule instead of the three above (not the reference's): the
+    # images of every stage, stage 0 first (13 for 7 resolutions: stable, transition, ...,
+    # stable), e.g. to spend more steps at the cheap low resolutions; () = uniform.
+    stage_images: tuple[int, ...] = ()
     ema_decay: float = 0.999  # [model] generator weight averaging, used for samples/export
     # [model] per batch: "g_first" = one G step, then one D step (train_util.py
     # GANTrainSteps(1, 1) with tf-gan's get_sequential_train_hooks, which returns

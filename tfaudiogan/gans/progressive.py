@@ -22,7 +22,12 @@ import tensorflow as tf
 from tfaudiogan.audio.gansynth import denormalise, normalise
 from tfaudiogan.gans.base import GANModel
 from tfaudiogan.layers.fade_in import alpha_from_progress
-from tfaudiogan.layers.progressive_schedule import compute_progress, stage_num_blocks
+from tfaudiogan.layers.progressive_schedule import (
+    check_stage_lengths,
+    compute_progress,
+    progress_from_stage_lengths,
+    stage_num_blocks,
+)
 from tfaudiogan.losses import (
     gradient_penalty,
     num_replicas,
@@ -93,6 +98,9 @@ class GANSynth(GANModel):
         pitch_counts: ``[num_pitches]`` training histogram; fake labels are drawn from it.
         num_resolutions: blocks of the final stage (7).
         stable_images, transition_images: images per phase (800k / 800k).
+        stage_lengths: an explicit schedule instead: the images of every stage (one per stage,
+            stage 0 first); alpha then follows :func:`progress_from_stage_lengths`. Empty = the
+            reference's uniform schedule from ``stable_images`` / ``transition_images``.
         images_seen: images trained on before this model (the stage's start for a new stage).
         latent_size: length of z ~ N(0, I) (256).
         gp_weight, drift_weight, g_ac_weight, d_ac_weight: loss weights (10, 0.001, 10, 10).
@@ -111,7 +119,7 @@ class GANSynth(GANModel):
 
     def __init__(self, generator, discriminator, generator_ema, alpha, *, stage: int,
                  pitch_counts, num_resolutions: int = 7, stable_images: int = 800_000,
-                 transition_images: int = 800_000, images_seen: int = 0,
+                 transition_images: int = 800_000, stage_lengths=(), images_seen: int = 0,
                  latent_size: int = 256, gp_weight: float = 10.0, drift_weight: float = 0.001,
                  g_ac_weight: float = 10.0, d_ac_weight: float = 10.0,
                  gp_data_space: bool = True, gp_full_size_norm: bool = True,
@@ -134,6 +142,8 @@ class GANSynth(GANModel):
         self.num_resolutions = int(num_resolutions)
         self.num_blocks = stage_num_blocks(self.stage, self.num_resolutions)
         self.stable_images, self.transition_images = int(stable_images), int(transition_images)
+        self.stage_lengths = (check_stage_lengths(stage_lengths, self.num_resolutions)
+                              if len(stage_lengths) else ())
         self.images_seen = keras.Variable(int(images_seen), dtype="int64", trainable=False,
                                           name="images_seen", aggregation="only_first_replica")
         self.latent_size = int(latent_size)
@@ -260,8 +270,11 @@ class GANSynth(GANModel):
         #   x = blend_images(x_real, p)            ; real data faded like G's output
         #   (not progressive: p = num_blocks - 1, alpha = 1)
         if self.progressive:
-            progress = compute_progress(self.images_seen, self.stable_images,
-                                        self.transition_images, self.num_resolutions)
+            if self.stage_lengths:
+                progress = progress_from_stage_lengths(self.images_seen, self.stage_lengths)
+            else:
+                progress = compute_progress(self.images_seen, self.stable_images,
+                                            self.transition_images, self.num_resolutions)
             self.alpha.assign(alpha_from_progress(self.num_blocks, progress))
         else:
             self.alpha.assign(1.0)

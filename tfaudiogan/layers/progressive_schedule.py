@@ -13,6 +13,8 @@ Terminology (GANSynth ``networks.py`` / ``train_util.py``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from keras import ops
 
 
@@ -78,3 +80,50 @@ def stage_images(num_resolutions: int, stable_images: int, transition_images: in
             for s in range(n - 1)]
     ends.append(max(total_images, ends[-1] + 1 if ends else total_images))
     return list(zip([0] + ends[:-1], ends))
+
+
+def check_stage_lengths(stage_lengths: Sequence[int], num_resolutions: int) -> tuple[int, ...]:
+    """An explicit schedule: one positive image count per stage, ``num_stages`` of them.
+
+    Raises:
+        ValueError: wrong number of entries or a count < 1.
+    """
+    lengths = tuple(int(n) for n in stage_lengths)
+    expected = num_stages(num_resolutions)
+    if len(lengths) != expected or min(lengths, default=0) < 1:
+        raise ValueError(f"stage_images needs {expected} positive image counts (one per stage "
+                         f"of {num_resolutions} resolutions: stable, transition, ..., stable); "
+                         f"got {list(lengths)}")
+    return lengths
+
+
+def stage_bounds(stage_lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """``[(start, end)]`` images of consecutive stages of the given lengths."""
+    bounds, start = [], 0
+    for length in stage_lengths:
+        bounds.append((start, start + int(length)))
+        start += int(length)
+    return bounds
+
+
+def progress_from_stage_lengths(image_id, stage_lengths: Sequence[int]):
+    """Training progress for an explicit per-stage schedule (not the reference's).
+
+    ``p = sum over transition stages s (odd) of clip((c - start_s) / length_s, 0, 1)``: the
+    number of finished transitions plus the fraction of the running one. For the uniform
+    schedule (lengths S, T, S, ..., T, S) this equals :func:`compute_progress` exactly.
+
+    Args:
+        image_id: images seen so far (scalar int, Python or tensor).
+        stage_lengths: images of every stage, stage 0 first.
+
+    Returns:
+        Scalar float32 tensor in ``[0, len(stage_lengths) // 2]``.
+    """
+    c = ops.cast(image_id, "int64")
+    progress = ops.convert_to_tensor(0.0, "float32")
+    for stage, (start, end) in enumerate(stage_bounds(stage_lengths)):
+        if stage % 2 == 1:
+            done = ops.cast(ops.clip(c - start, 0, end - start), "float32")
+            progress = progress + done / float(end - start)
+    return progress

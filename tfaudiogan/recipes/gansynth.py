@@ -93,6 +93,12 @@ def model_kwargs(config: GANSynthConfig) -> dict:
 def stage_images(config: GANSynthConfig) -> list[tuple[int, int]]:
     """``[(start, end)]`` images of every stage of ``config`` (progressive_schedule.py)."""
     t = config.train
+    if t.stage_images:
+        if not t.progressive:
+            raise ValueError("train.stage_images sets a progressive schedule; with "
+                             "train.progressive=False leave it empty and set total_images")
+        return progressive_schedule.stage_bounds(progressive_schedule.check_stage_lengths(
+            t.stage_images, config.model.num_resolutions))
     return progressive_schedule.stage_images(config.model.num_resolutions, t.stable_images,
                                              t.transition_images, t.total_images)
 
@@ -124,6 +130,7 @@ def build_stage(config: GANSynthConfig, stage: int, counts, images_seen: int) ->
     gan = GANSynth(**stage_networks(stage, alpha, **model_kwargs(config)), alpha=alpha,
                    stage=stage, pitch_counts=counts, num_resolutions=config.model.num_resolutions,
                    stable_images=t.stable_images, transition_images=t.transition_images,
+                   stage_lengths=t.stage_images,
                    images_seen=images_seen, latent_size=config.model.latent_size,
                    gp_weight=loss.gp_weight, drift_weight=loss.drift_weight,
                    g_ac_weight=loss.g_ac_weight, d_ac_weight=loss.d_ac_weight,
