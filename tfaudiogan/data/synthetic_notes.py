@@ -16,6 +16,7 @@ Louder velocities give a brighter spectrum (smaller spectral tilt) and a higher 
 The fundamental is always the strongest partial, so the pitch is the spectral peak.
 Partials at or above Nyquist are dropped. Everything is NumPy and deterministic: note ``i``
 depends only on ``(seed, i)``, so asking for more notes does not change the first ones.
+The numbers below are synthesis design choices of this project, not paper constants.
 
 ``synthetic_notes(noise_rms=...)`` adds a recording's noise floor: white noise of that RMS
 (full scale 1), drawn from the note's own generator. Without it a note is exactly zero between
@@ -24,7 +25,6 @@ partial and a mel-IF image's IF channel shows the harmonic spacing in every bin,
 bands; in a recording those bins hold noise. A GANSynth critic trained on noiseless notes
 reads the pitch from those bands rather than from the partials (experiments/gansynth_nsynth.md,
 "Fifth look").
-The numbers below are synthesis design choices of this project, not paper constants.
 """
 
 from __future__ import annotations
