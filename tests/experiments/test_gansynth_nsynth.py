@@ -1,16 +1,20 @@
 """GANSynth experiment: every stage of the smoke schedule, resume mid-schedule, bad input."""
 
 import json
+import logging
 import subprocess
 import sys
 from dataclasses import replace
 
 import keras
+import numpy as np
 import pytest
 
 from tests.events import tensorboard_tags
 from tfaudiogan.configs import gansynth as presets
 from tfaudiogan.recipes import gansynth as training
+from tfaudiogan.recipes import pitch_metrics
+from tfaudiogan.recipes.gansynth_samples import asked_labels
 
 
 class _KillInStage1(keras.callbacks.Callback):
@@ -143,3 +147,56 @@ def test_missing_data_dir_is_one_line_with_exit_code_2(tmp_path):
                            str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("error: data directory")
+
+
+def _constant_classifier(path, length: int, midi: int):
+    """A saved 'classifier' that names every note MIDI ``midi``: its logits layer has a zero
+    kernel and a one-hot bias (the layer names are those the final scoring reads)."""
+    model = keras.Sequential([keras.Input((length,)), keras.layers.Dense(4, name="embedding"),
+                              keras.layers.Dense(61, name="logits")])
+    bias = np.zeros(61, np.float32)
+    bias[midi - 24] = 5.0
+    model.get_layer("logits").set_weights([np.zeros((4, 61), np.float32), bias])
+    model.save(path)
+    return path
+
+
+def test_each_stage_records_the_pitch_accuracy_of_its_ema_generator(tmp_path):
+    config = presets.smoke()
+    counts = training.load_notes(config, None, logging.getLogger("test"))[1]
+    labels = asked_labels(counts, 12, config.eval.seed)
+    midi = int(np.bincount(labels).argmax()) + config.model.min_pitch
+    expected = float(np.mean(labels + config.model.min_pitch == midi))
+    assert 0.0 < expected < 1.0  # the asked pitches differ, so a wrong count would show
+    classifier = _constant_classifier(tmp_path / "constant.keras", 96, midi)
+    config = replace(config, eval=replace(config.eval, classifier=str(classifier),
+                                          stage_notes=12, notes=10, is_splits=5, ndb_bins=2))
+    metrics = training.run(config, tmp_path / "run", export=False)
+    log = (tmp_path / "run" / "run.log").read_text()
+    for stage in range(3):
+        assert metrics["stages"][str(stage)]["pitch_accuracy"] == pytest.approx(expected)
+        assert f"stage {stage}: pitch accuracy {expected:.3f} (12 EMA-generator notes" in log
+    assert metrics["pitch_metrics"]["generated"]["pitch_accuracy"] is not None
+
+
+def test_stage_pitch_accuracy_scores_the_stage_models_notes(tmp_path, tiny_pitch_classifier):
+    """The value of a stage equals scoring that stage's saved EMA generator again, and with
+    ``eval.stage_notes=0`` (or no classifier) the stage rows carry none."""
+    config = presets.smoke()
+    config = replace(config, eval=replace(config.eval, classifier=str(tiny_pitch_classifier),
+                                          stage_notes=6, notes=10, is_splits=5, ndb_bins=2))
+    model_dir = tmp_path / "run"
+    metrics = training.run(config, model_dir, export=False)
+    counts = np.asarray(metrics["pitch_counts"])
+    classifier = pitch_metrics.find_classifier(str(tiny_pitch_classifier), None)
+    rep = training.representation(config)
+    for stage in (0, 2):  # stable stages: alpha 1 after the stage, and in a new stage model
+        gan = training.build_stage(config, stage, counts, 0)
+        for name in training.NETWORKS:
+            getattr(gan, name).load_weights(training.stage_dir(model_dir, stage)
+                                            / f"{name}.weights.h5")
+        again = training.stage_pitch_accuracy(gan, rep, config, classifier, counts)
+        assert metrics["stages"][str(stage)]["pitch_accuracy"] == again
+    off = replace(config, eval=replace(config.eval, stage_notes=0))
+    rows = training.run(off, tmp_path / "off", export=False)["stages"]
+    assert all("pitch_accuracy" not in row for row in rows.values())

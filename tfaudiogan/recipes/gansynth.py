@@ -2,7 +2,9 @@
 
 After the last stage, ``metrics.json["pitch_metrics"]`` holds the paper's Table 1 columns
 (IS, PA, PE, FD, NDB, JSD) for the EMA generator beside a real-data row, when
-``eval.classifier`` names a trained pitch classifier (see recipes/pitch_metrics.py).
+``eval.classifier`` names a trained pitch classifier (see recipes/pitch_metrics.py); with
+it, each stage's row ``stages.<s>`` also holds the pitch accuracy of ``eval.stage_notes``
+notes of that stage's EMA generator.
 
 The notes and their encoding are in recipes/gansynth_data.py, the samples and pictures in
 recipes/gansynth_samples.py; this module holds the stages and the recipe.
@@ -51,6 +53,7 @@ from tfaudiogan.export.gansynth import export_gansynth
 from tfaudiogan.gans.progressive import GANSynth, new_alpha, stage_networks
 from tfaudiogan.layers import progressive_schedule
 from tfaudiogan.models.gansynth import stage_shape, transfer_weights
+from tfaudiogan.recipes import pitch_metrics
 from tfaudiogan.recipes.gansynth_data import (  # noqa: F401  (re-exported: tests, tools)
     SPLITS_CSV,
     SPLITS_URL,
@@ -67,6 +70,7 @@ from tfaudiogan.recipes.gansynth_samples import (  # noqa: F401  (re-exported: t
     note_picture,
     pitch_table,
     render_notes,
+    stage_pitch_accuracy,
     write_samples,
 )
 from tfaudiogan.training import backup, cluster, driver
@@ -218,6 +222,10 @@ class GANSynthRecipe(Recipe):
         n = len(stage_images(config))
         metrics = read_metrics(model_dir)
         metrics["data"] = data["summary"]
+        classifier = None  # scores each stage's pitch accuracy (eval.stage_notes)
+        if config.eval.stage_notes > 0 and any(not stage_finished(model_dir, s)
+                                               for s, _, _ in todo):
+            classifier = pitch_metrics.find_classifier(config.eval.classifier, logger)
         for stage, start, end in todo:
             folder = stage_dir(model_dir, stage)
             if stage_finished(model_dir, stage):
@@ -255,7 +263,7 @@ class GANSynthRecipe(Recipe):
             yield phase  # the driver fits it
             # the row first: a kill before the weights are saved redoes both (from the
             # stage's end-of-stage backup), never leaves a finished stage without its row
-            metrics["stages"][str(stage)] = {
+            row = {
                 "blocks": gan.num_blocks, "images": [start, end],
                 "images_seen": int(gan.images_seen.numpy()),
                 "d_steps": int(gan.d_optimizer.iterations.numpy()),
@@ -263,6 +271,13 @@ class GANSynthRecipe(Recipe):
                 "seconds_this_session": round(phase.seconds, 2),
                 "final_losses": last_losses(folder / "history.csv"),
             }
+            if classifier is not None:
+                row["pitch_accuracy"] = stage_pitch_accuracy(gan, data["rep"], config,
+                                                             classifier, data["counts"])
+                logger.info("stage %d: pitch accuracy %.3f (%d EMA-generator notes, "
+                            "eval.stage_notes)", stage, row["pitch_accuracy"],
+                            config.eval.stage_notes)
+            metrics["stages"][str(stage)] = row
             driver.write_metrics(run, metrics)
             save_stage(gan, folder)
             backup.discard(folder / "backup")

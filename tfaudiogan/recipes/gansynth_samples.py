@@ -1,5 +1,6 @@
 """GANSynth's samples and pictures: notes of the EMA generator rendered to audio, per-stage
-sample files (wav, magnitude picture, rainbowgram) and the pitch table of a sweep.
+sample files (wav, magnitude picture, rainbowgram), the pitch table of a sweep and the pitch
+accuracy of each stage.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tfaudiogan.audio.io import save_audio
 from tfaudiogan.configs.gansynth import GANSynthConfig
 from tfaudiogan.gans.progressive import GANSynth
 from tfaudiogan.layers.fade_in import upscale
+from tfaudiogan.metrics.gansynth import pitch_accuracy
 from tfaudiogan.recipes import pitch_metrics
 from tfaudiogan.recipes.gansynth_data import synthetic_pitches
 from tfaudiogan.training import listening_page, plots, rainbowgram
@@ -29,6 +31,33 @@ def render_notes(gan: GANSynth, rep: GANSynthSpectrogram, z, labels
     images = gan.generate(z, labels)
     factor = rep.output_shape[0] // int(images.shape[1])
     return images, rep.decode(denormalise(upscale(images, factor))).numpy()
+
+
+def asked_labels(counts, n: int, seed: int) -> np.ndarray:
+    """``[n]`` int32 labels (pitch - min_pitch) drawn from the training histogram ``counts``."""
+    counts = np.asarray(counts, np.float64)
+    return np.random.default_rng(seed).choice(len(counts), n, p=counts / counts.sum()
+                                               ).astype(np.int32)
+
+
+def stage_pitch_accuracy(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
+                         classifier, counts) -> float:
+    """Pitch accuracy of ``eval.stage_notes`` EMA-generator notes of the stage model ``gan``.
+
+    The notes are rendered as :func:`render_notes` does (upscaled to the full size, decoded),
+    with latents from ``eval.seed`` and pitches drawn from ``counts``: the same notes at every
+    stage, so the values of the stages compare. ``classifier`` is the trained pitch classifier
+    (input ``[batch, length]``, class 0 = MIDI 24).
+    """
+    e, m = config.eval, config.model
+    labels = asked_labels(counts, e.stage_notes, e.seed)
+    audio = pitch_metrics.generate_notes(
+        lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, e.stage_notes,
+        e.batch_size, labels, e.seed)
+    length = int(classifier.inputs[0].shape[-1])
+    scores = classifier.predict(pitch_metrics.fit_length(audio, length), verbose=0,
+                                batch_size=e.batch_size)
+    return pitch_accuracy(scores, labels + m.min_pitch)
 
 
 def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig, notes,
@@ -51,8 +80,7 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
         real, real_pitch = pitch_metrics.dataset_reference(
             notes.map(lambda audio, label: (audio, label + m.min_pitch)), 2 * e.notes, e.seed,
             config.data.shuffle_buffer)
-    rng = np.random.default_rng(e.seed)
-    labels = rng.choice(m.num_pitches, e.notes, p=counts / counts.sum()).astype(np.int32)
+    labels = asked_labels(counts, e.notes, e.seed)
     fake = pitch_metrics.generate_notes(
         lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, e.notes,
         e.batch_size, labels, e.seed, logger)
