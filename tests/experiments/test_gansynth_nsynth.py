@@ -149,6 +149,17 @@ def test_missing_data_dir_is_one_line_with_exit_code_2(tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith("error: data directory")
 
 
+def _weights(path) -> list[np.ndarray]:
+    """Every array of a Keras ``.weights.h5`` file, in file order."""
+    import h5py
+
+    arrays = []
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda _, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset)
+                     else None)
+    return arrays
+
+
 def _constant_classifier(path, length: int, midi: int):
     """A saved 'classifier' that names every note MIDI ``midi``: its logits layer has a zero
     kernel and a one-hot bias (the layer names are those the final scoring reads)."""
@@ -180,8 +191,10 @@ def test_each_stage_records_the_pitch_accuracy_of_its_ema_generator(tmp_path):
 
 
 def test_stage_pitch_accuracy_scores_the_stage_models_notes(tmp_path, tiny_pitch_classifier):
-    """The value of a stage equals scoring that stage's saved EMA generator again, and with
-    ``eval.stage_notes=0`` (or no classifier) the stage rows carry none."""
+    """The value of a stage equals scoring that stage's saved EMA generator again; with
+    ``eval.stage_notes=0`` the stage rows carry none, and the scoring did not change training
+    (loading and running the classifier would otherwise shift the next stage's initial
+    weights: Keras draws default initializer seeds from Python's ``random``)."""
     config = presets.smoke()
     config = replace(config, eval=replace(config.eval, classifier=str(tiny_pitch_classifier),
                                           stage_notes=6, notes=10, is_splits=5, ndb_bins=2))
@@ -200,3 +213,10 @@ def test_stage_pitch_accuracy_scores_the_stage_models_notes(tmp_path, tiny_pitch
     off = replace(config, eval=replace(config.eval, stage_notes=0))
     rows = training.run(off, tmp_path / "off", export=False)["stages"]
     assert all("pitch_accuracy" not in row for row in rows.values())
+    for stage in range(3):
+        assert rows[str(stage)]["final_losses"] == metrics["stages"][str(stage)]["final_losses"]
+        for name in training.NETWORKS:
+            file = f"{name}.weights.h5"
+            a = _weights(training.stage_dir(model_dir, stage) / file)
+            b = _weights(training.stage_dir(tmp_path / "off", stage) / file)
+            assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))

@@ -75,6 +75,7 @@ from tfaudiogan.recipes.gansynth_samples import (  # noqa: F401  (re-exported: t
 )
 from tfaudiogan.training import backup, cluster, driver
 from tfaudiogan.training.callbacks import loss_curve
+from tfaudiogan.training.random_state import preserved_random_state
 from tfaudiogan.training.recipe import Phase, Recipe, Run, standard_callbacks
 
 NETWORKS = ("generator", "discriminator", "generator_ema")
@@ -225,7 +226,8 @@ class GANSynthRecipe(Recipe):
         classifier = None  # scores each stage's pitch accuracy (eval.stage_notes)
         if config.eval.stage_notes > 0 and any(not stage_finished(model_dir, s)
                                                for s, _, _ in todo):
-            classifier = pitch_metrics.find_classifier(config.eval.classifier, logger)
+            with preserved_random_state():
+                classifier = pitch_metrics.find_classifier(config.eval.classifier, logger)
         for stage, start, end in todo:
             folder = stage_dir(model_dir, stage)
             if stage_finished(model_dir, stage):
@@ -272,8 +274,9 @@ class GANSynthRecipe(Recipe):
                 "final_losses": last_losses(folder / "history.csv"),
             }
             if classifier is not None:
-                row["pitch_accuracy"] = stage_pitch_accuracy(gan, data["rep"], config,
-                                                             classifier, data["counts"])
+                with preserved_random_state():
+                    row["pitch_accuracy"] = stage_pitch_accuracy(gan, data["rep"], config,
+                                                                 classifier, data["counts"])
                 logger.info("stage %d: pitch accuracy %.3f (%d EMA-generator notes, "
                             "eval.stage_notes)", stage, row["pitch_accuracy"],
                             config.eval.stage_notes)
