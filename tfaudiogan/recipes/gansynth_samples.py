@@ -40,24 +40,35 @@ def asked_labels(counts, n: int, seed: int) -> np.ndarray:
                                                ).astype(np.int32)
 
 
+def generated_notes(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig, counts,
+                    n: int, logger=None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` EMA-generator notes for scoring: latents from ``eval.seed``, pitches drawn from the
+    training histogram ``counts`` (:func:`asked_labels`), rendered by :func:`render_notes`.
+
+    Returns:
+        ``(audio [n, audio_length] float32, MIDI pitches asked [n] int32)``.
+    """
+    e, m = config.eval, config.model
+    labels = asked_labels(counts, n, e.seed)
+    audio = pitch_metrics.generate_notes(
+        lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, n, e.batch_size,
+        labels, e.seed, logger)
+    return audio, labels + m.min_pitch
+
+
 def stage_pitch_accuracy(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
                          classifier, counts) -> float:
     """Pitch accuracy of ``eval.stage_notes`` EMA-generator notes of the stage model ``gan``.
 
-    The notes are rendered as :func:`render_notes` does (upscaled to the full size, decoded),
-    with latents from ``eval.seed`` and pitches drawn from ``counts``: the same notes at every
-    stage, so the values of the stages compare. ``classifier`` is the trained pitch classifier
+    The notes are :func:`generated_notes` (upscaled to the full size, decoded): the same
+    latents and pitches at every stage, so the values of the stages compare. ``classifier`` is the trained pitch classifier
     (input ``[batch, length]``, class 0 = MIDI 24).
     """
-    e, m = config.eval, config.model
-    labels = asked_labels(counts, e.stage_notes, e.seed)
-    audio = pitch_metrics.generate_notes(
-        lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, e.stage_notes,
-        e.batch_size, labels, e.seed)
+    audio, pitches = generated_notes(gan, rep, config, counts, config.eval.stage_notes)
     length = int(classifier.inputs[0].shape[-1])
     scores = classifier.predict(pitch_metrics.fit_length(audio, length), verbose=0,
-                                batch_size=e.batch_size)
-    return pitch_accuracy(scores, labels + m.min_pitch)
+                                batch_size=config.eval.batch_size)
+    return pitch_accuracy(scores, pitches)
 
 
 def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig, notes,
@@ -80,11 +91,8 @@ def pitch_table(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSynthConfig,
         real, real_pitch = pitch_metrics.dataset_reference(
             notes.map(lambda audio, label: (audio, label + m.min_pitch)), 2 * e.notes, e.seed,
             config.data.shuffle_buffer)
-    labels = asked_labels(counts, e.notes, e.seed)
-    fake = pitch_metrics.generate_notes(
-        lambda z, label: render_notes(gan, rep, z, label)[1], m.latent_size, e.notes,
-        e.batch_size, labels, e.seed, logger)
-    table = pitch_metrics.score(classifier, fake, labels + m.min_pitch, real, real_pitch, e)
+    fake, fake_pitch = generated_notes(gan, rep, config, counts, e.notes, logger)
+    table = pitch_metrics.score(classifier, fake, fake_pitch, real, real_pitch, e)
     for row in ("real_data", "generated"):
         logger.info("pitch metrics, %s: %s", row, pitch_metrics.row_summary(table[row]))
     return {**table, "classifier": e.classifier}
