@@ -61,8 +61,8 @@ def stage_pitch_accuracy(gan: GANSynth, rep: GANSynthSpectrogram, config: GANSyn
     """Pitch accuracy of ``eval.stage_notes`` EMA-generator notes of the stage model ``gan``.
 
     The notes are :func:`generated_notes` (upscaled to the full size, decoded): the same
-    latents and pitches at every stage, so the values of the stages compare. ``classifier`` is the trained pitch classifier
-    (input ``[batch, length]``, class 0 = MIDI 24).
+    latents and pitches at every stage, so the values of the stages compare. ``classifier``
+    is the trained pitch classifier (input ``[batch, length]``, class 0 = MIDI 24).
     """
     audio, pitches = generated_notes(gan, rep, config, counts, config.eval.stage_notes)
     length = int(classifier.inputs[0].shape[-1])
